@@ -1,0 +1,103 @@
+"""The only code that touches `assets/`: a manifest of shipped files, checksums, loading by name.
+
+Every shipped file is listed in `assets/manifest.json` with its sha256, size, source, licence and
+the command that rebuilds it. Loading a file verifies its checksum once per session, so a corrupt
+or missing file fails loudly with the command that restores it.
+
+    >>> from helpers import data
+    >>> text = data.load_text("shakespeare", split="train")
+    >>> names = data.load_names()
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+MANIFEST = ASSETS / "manifest.json"
+
+Split = Literal["train", "valid", "all"]
+SPLITS = ("train", "valid", "all")
+
+# Named texts: name -> {split: file}. "all" is train followed by valid.
+TEXTS = {
+    "shakespeare": {"train": "shakespeare_train.txt", "valid": "shakespeare_valid.txt"},
+}
+
+
+class AssetError(RuntimeError):
+    """A shipped file is missing, corrupt or unknown."""
+
+
+@cache
+def manifest() -> dict[str, dict[str, object]]:
+    """The manifest: file name -> {sha256, size, source, licence, rebuild}."""
+    if not MANIFEST.exists():
+        raise AssetError(f"{MANIFEST} is missing. Restore it with: git checkout -- assets/")
+    return json.loads(MANIFEST.read_text())
+
+
+@cache
+def path(name: str) -> Path:
+    """Path of the shipped file `name`, after checking that it exists and its sha256 matches."""
+    entries = manifest()
+    if name not in entries:
+        valid = ", ".join(sorted(entries))
+        raise AssetError(f"unknown asset {name!r}; the shipped files are: {valid}")
+    entry = entries[name]
+    file = ASSETS / name
+    if not file.exists():
+        raise AssetError(f"asset file {file} is missing. Rebuild it with: {entry['rebuild']}")
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    if digest != entry["sha256"]:
+        raise AssetError(
+            f"asset file {file} is corrupt (sha256 {digest[:12]}..., expected "
+            f"{str(entry['sha256'])[:12]}...). Rebuild it with: {entry['rebuild']}"
+        )
+    return file
+
+
+def verify_all() -> dict[str, bool]:
+    """Check every file in the manifest; return name -> ok (never raises for a bad file)."""
+    status = {}
+    for name in manifest():
+        try:
+            path(name)
+            status[name] = True
+        except AssetError:
+            status[name] = False
+    return status
+
+
+def load_text(name: str, split: Split = "all") -> str:
+    """A named corpus as one string. `split` is "train", "valid" or "all" (train then valid).
+
+    The Shakespeare corpus is split by play: the validation text is four whole plays (Julius
+    Caesar, The Tempest, Twelfth Night, Richard II), about 9% of the words.
+    """
+    if name not in TEXTS:
+        raise AssetError(f"unknown text {name!r}; the texts are: {', '.join(sorted(TEXTS))}")
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    parts = ("train", "valid") if split == "all" else (split,)
+    return "".join(path(TEXTS[name][part]).read_text(encoding="utf-8") for part in parts)
+
+
+def load_names(split: Split = "all") -> list[str]:
+    """Lower-case first names (1990 US census), sorted. About 5,200 names.
+
+    The split is fixed by a checksum of each name: a name is in "valid" when crc32(name) % 10 == 0
+    (about 10% of them), so it does not depend on the order of the file.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    names = path("names.txt").read_text(encoding="ascii").split()
+    if split == "all":
+        return names
+    want_valid = split == "valid"
+    return [n for n in names if (zlib.crc32(n.encode()) % 10 == 0) == want_valid]
