@@ -153,9 +153,15 @@ class NextTokenExplorer:
             description="temperature",
             readout_format=".2f",
             continuous_update=True,
+            style={"description_width": "initial"},
         )
         self.top_k = widgets.IntSlider(
-            value=top_k, min=0, max=50, description="top-k (0=all)", continuous_update=True
+            value=top_k,
+            min=0,
+            max=50,
+            description="top-k (0=all)",
+            continuous_update=True,
+            style={"description_width": "initial"},
         )
         self.resample = widgets.Button(description="new samples", icon="refresh")
         self.chart = widgets.HTML()
