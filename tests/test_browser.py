@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from conftest import ROOT, offline_env
 
@@ -136,19 +137,36 @@ def _explorer_bars(page) -> str:
     return page.locator(".widget-html-content", has_text="Next token").first.inner_html()
 
 
-def test_lab_runs_notebook_00_and_slider_redraws_the_explorer(lab_url, browser, report_dir):
-    page = browser.new_page()
+@pytest.fixture
+def page(browser, report_dir, request):
+    """A new tab; on failure, its screenshot is saved to the report folder."""
+    tab = browser.new_page()
+    yield tab
+    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else True:
+        tab.screenshot(path=str(report_dir / f"failed-{request.node.name}.png"))
+    tab.close()
+
+
+def test_lab_runs_notebook_00_and_slider_redraws_the_explorer(lab_url, page, report_dir):
     page.goto(lab_url + "lab/tree/notebooks/00_welcome.ipynb")
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
-    # The kernel must be connected before Run All, or the run is silently dropped.
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    # The kernel must be connected before Run All; on a busy machine that takes a while, so wait
+    # for the status bar to say so, and check that the first cell really ran.
+    page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for(timeout=120_000)
+    first_cell_ran = page.locator(".jp-InputPrompt", has_text="[1]:").first
+    for _attempt in range(3):
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        try:
+            first_cell_ran.wait_for(timeout=30_000)
+            break
+        except PlaywrightTimeout:
+            continue
 
     bars = page.locator(".widget-html-content", has_text="Next token").first
-    bars.wait_for(timeout=90_000)
+    bars.wait_for(timeout=180_000)
     bars.scroll_into_view_if_needed()
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000)
     before = _explorer_bars(page)
     assert "be" in before
 
@@ -172,7 +190,7 @@ def test_lab_runs_notebook_00_and_slider_redraws_the_explorer(lab_url, browser, 
 
 
 @pytest.mark.slides
-def test_static_slides_open_without_network(browser, report_dir):
+def test_static_slides_open_without_network(page, report_dir):
     subprocess.run(
         [
             sys.executable,
@@ -183,7 +201,6 @@ def test_static_slides_open_without_network(browser, report_dir):
         cwd=ROOT,
     )
     deck = ROOT / "build" / "slides" / "00_welcome.slides.html"
-    page = browser.new_page()
     remote = []
 
     def block_remote(route):

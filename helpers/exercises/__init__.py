@@ -62,12 +62,19 @@ def check(exercise_id: str, answer: Any) -> bool:
     return result.passed
 
 
-def hint(exercise_id: str) -> None:
-    """Print the next hint for `exercise_id` (hints are revealed one at a time)."""
+def _get_or_explain(exercise_id: Any) -> Checkable | None:
+    """The exercise, or None after printing why the id is unknown (for notebook-facing calls)."""
     try:
-        exercise = get(exercise_id)
+        return get(exercise_id)
     except KeyError as err:
         print(err.args[0])
+        return None
+
+
+def hint(exercise_id: str) -> None:
+    """Print the next hint for `exercise_id` (hints are revealed one at a time)."""
+    exercise = _get_or_explain(exercise_id)
+    if exercise is None:
         return
     hints = exercise.hints
     shown = _hints_shown[exercise_id]
@@ -80,10 +87,8 @@ def hint(exercise_id: str) -> None:
 
 def solution(exercise_id: str) -> None:
     """Print the reference solution of `exercise_id`."""
-    try:
-        exercise = get(exercise_id)
-    except KeyError as err:
-        print(err.args[0])
+    exercise = _get_or_explain(exercise_id)
+    if exercise is None:
         return
     print(f"Solution of {exercise_id} ({exercise.title}):\n")
     print(exercise.solution_text())

@@ -299,8 +299,24 @@ class Exercise:
         return inspect.getsource(self.reference)
 
 
+class ReviewQuestion:
+    """What multiple-choice and numeric review questions share: the question is the title and the
+    correct answer is the reference."""
+
+    question: str
+    answer: Any
+
+    @property
+    def title(self) -> str:
+        return self.question
+
+    @property
+    def reference(self) -> Any:
+        return self.answer
+
+
 @dataclass
-class MultipleChoice:
+class MultipleChoice(ReviewQuestion):
     """A review question with lettered options, the correct letter, and why each option is right or
     wrong (`explanations`, shown after an answer)."""
 
@@ -310,14 +326,6 @@ class MultipleChoice:
     answer: str
     explanations: dict[str, str]
     hints: list[str] = field(default_factory=list)
-
-    @property
-    def title(self) -> str:
-        return self.question
-
-    @property
-    def reference(self) -> str:
-        return self.answer
 
     def run(self, answer: Any) -> Result:
         if answer is None or answer is Ellipsis:
@@ -350,7 +358,7 @@ class MultipleChoice:
 
 
 @dataclass
-class NumericAnswer:
+class NumericAnswer(ReviewQuestion):
     """A review question answered with a number, accepted within a relative `tolerance`."""
 
     id: str
@@ -359,14 +367,6 @@ class NumericAnswer:
     explanation: str
     tolerance: float = 0.01
     hints: list[str] = field(default_factory=list)
-
-    @property
-    def title(self) -> str:
-        return self.question
-
-    @property
-    def reference(self) -> float:
-        return self.answer
 
     def run(self, answer: Any) -> Result:
         if answer is None or answer is Ellipsis:
