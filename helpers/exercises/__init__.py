@@ -9,10 +9,11 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections import defaultdict
 from typing import Any
 
-from helpers.exercises import nb00_welcome
 from helpers.exercises.checking import (
     Case,
     Checkable,
@@ -22,7 +23,12 @@ from helpers.exercises.checking import (
     Result,
 )
 
-MODULES = (nb00_welcome,)
+# One module per notebook, named nbNN_topic, each with a list EXERCISES; found automatically.
+MODULES = tuple(
+    importlib.import_module(f"{__name__}.{info.name}")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name)
+    if info.name.startswith("nb")
+)
 
 REGISTRY: dict[str, Checkable] = {ex.id: ex for module in MODULES for ex in module.EXERCISES}
 
