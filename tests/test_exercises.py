@@ -19,87 +19,10 @@ from helpers.exercises import (
     solution,
 )
 
+from wrong_answers import SPECIFIC_WRONG
+
 CODE = {i: ex for i, ex in REGISTRY.items() if isinstance(ex, Exercise)}
 REVIEW = {i: ex for i, ex in REGISTRY.items() if not isinstance(ex, Exercise)}
-
-
-# Typical mistakes per exercise, each with words its failure message must contain.
-def _softmax_no_normalise(logits, temperature=1.0):
-    return np.exp(np.asarray(logits, dtype=float) / temperature)
-
-
-def _softmax_times_t(logits, temperature=1.0):
-    z = np.asarray(logits, dtype=float) * temperature
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _softmax_unstable(logits, temperature=1.0):
-    e = np.exp(np.asarray(logits, dtype=float) / temperature)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _softmax_whole_batch(logits, temperature=1.0):
-    z = np.asarray(logits, dtype=float) / temperature
-    e = np.exp(z - z.max())
-    return e / e.sum()
-
-
-def _sample_ge(probs, u):
-    return int(np.searchsorted(np.cumsum(probs), u, side="left"))
-
-
-def _sample_no_cumsum(probs, u):
-    return next((i for i, p in enumerate(probs) if u < p), len(probs) - 1)
-
-
-def _ll_log10(bigram_probs, tokens):
-    return sum(math.log10(bigram_probs[a][b]) for a, b in zip(tokens, tokens[1:]))
-
-
-def _ll_product(bigram_probs, tokens):
-    return math.prod(bigram_probs.get(a, {}).get(b, 0.0) for a, b in zip(tokens, tokens[1:]))
-
-
-def _ll_from_first(bigram_probs, tokens):
-    total = 0.0
-    for a, b in zip(tokens, tokens[1:]):
-        p = bigram_probs.get(a, {}).get(b, 0.0)
-        total += math.log(p) if p > 0 else 0.0  # skips impossible pairs instead of -inf
-    return total
-
-
-def _nll_sum(target_probs):
-    return float(-np.log(target_probs).sum())
-
-
-def _nll_no_minus(target_probs):
-    return float(np.log(target_probs).mean())
-
-
-def _nll_bits(target_probs):
-    return float(-np.log2(target_probs).mean())
-
-
-SPECIFIC_WRONG = {
-    "00.1": [
-        (_softmax_no_normalise, "divide the exponentials by their sum"),
-        (_softmax_times_t, "divide them by it instead"),
-        (_softmax_unstable, "subtract the largest logit"),
-        (_softmax_whole_batch, "each row should sum to 1"),
-    ],
-    "00.2": [(_sample_ge, "one index too low"), (_sample_no_cumsum, "cumulative sum")],
-    "00.3": [
-        (_ll_log10, "natural log"),
-        (_ll_product, "return its logarithm"),
-        (_ll_from_first, "return -inf"),
-    ],
-    "00.4": [
-        (_nll_sum, "averages over tokens"),
-        (_nll_no_minus, "wrong sign"),
-        (_nll_bits, "bits"),
-    ],
-}
 
 
 def _perturb(value):
@@ -237,7 +160,7 @@ def test_review_questions(question_id):
 def test_check_prints_verdicts_and_returns_passed(capsys):
     assert check("00.4", REGISTRY["00.4"].reference) is True
     assert "✅ 00.4" in capsys.readouterr().out
-    assert check("00.4", _nll_sum) is False
+    assert check("00.4", SPECIFIC_WRONG["00.4"][0][0]) is False
     out = capsys.readouterr().out
     assert out.startswith("❌ 00.4") and 'hint("00.4")' in out
     assert check("00.4", lambda p: (_ for _ in ()).throw(NotImplementedError())) is False
