@@ -88,6 +88,27 @@ def load_text(name: str, split: Split = "all") -> str:
     return "".join(path(TEXTS[name][part]).read_text(encoding="utf-8") for part in parts)
 
 
+def load_json(name: str) -> object:
+    """A shipped JSON file (e.g. precomputed training curves), checksum verified."""
+    return json.loads(path(name).read_text(encoding="utf-8"))
+
+
+def record(name: str, content: bytes, source: str, licence: str, rebuild: str) -> None:
+    """Write a built asset and its manifest entry (used by the scripts that build assets)."""
+    (ASSETS / name).write_bytes(content)
+    entries = json.loads(MANIFEST.read_text()) if MANIFEST.exists() else {}
+    entries[name] = {
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "size": len(content),
+        "source": source,
+        "licence": licence,
+        "rebuild": rebuild,
+    }
+    MANIFEST.write_text(json.dumps(dict(sorted(entries.items())), indent=2) + "\n")
+    manifest.cache_clear()
+    path.cache_clear()
+
+
 def load_names(split: Split = "all") -> list[str]:
     """Lower-case first names (1990 US census), sorted. About 5,200 names.
 

@@ -63,6 +63,20 @@ def windows(sequences: Sequence[Sequence[int]], context: int) -> tuple[torch.Ten
     return torch.tensor(xs, dtype=torch.long), torch.tensor(ys, dtype=torch.long)
 
 
+def char_datasets(
+    train_words: Sequence[str], valid_words: Sequence[str], context: int
+) -> tuple[Vocabulary, tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """Character-level (X, Y) windows for a word list such as names: (vocab, train, valid).
+
+    The vocabulary is the training characters plus the boundary "."; a validation word with a
+    character never seen in training is an error.
+    """
+    vocab = Vocabulary([c for w in train_words for c in w])
+    train = windows([vocab.encode(w) for w in train_words], context)
+    valid = windows([vocab.encode(w) for w in valid_words], context)
+    return vocab, train, valid
+
+
 class NPLM(nn.Module):
     """Bengio-style MLP language model.
 

