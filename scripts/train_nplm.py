@@ -2,6 +2,7 @@
 notebook 03 ships, deterministically, and record both in assets/manifest.json.
 
     python scripts/train_nplm.py          # about 2 minutes on a 2-core CPU
+    python scripts/train_nplm.py --check  # retrain in memory and compare with the shipped files
 
 - assets/nplm_names.pt: the NPLM on the training names (context 3), early-stopped on the
   validation names; its metadata records the configuration, vocabulary and validation loss.
@@ -11,6 +12,8 @@ notebook 03 ships, deterministically, and record both in assets/manifest.json.
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 import io
 import itertools
 import json
@@ -75,9 +78,19 @@ def build_sweep() -> bytes:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare, write nothing")
+    args = parser.parse_args()
     torch.set_num_threads(1)  # bit-for-bit repeatable runs
-    data.record("nplm_names.pt", build_checkpoint(), SOURCE, LICENCE, REBUILD)
-    data.record("nplm_sweep.json", build_sweep(), SOURCE, LICENCE, REBUILD)
+    built = {"nplm_names.pt": build_checkpoint(), "nplm_sweep.json": build_sweep()}
+    if args.check:
+        shipped = data.manifest()
+        diff = [n for n, b in built.items()
+                if shipped[n]["sha256"] != hashlib.sha256(b).hexdigest()]
+        print("identical" if not diff else f"differs: {', '.join(diff)}")
+        return 1 if diff else 0
+    for name, content in built.items():
+        data.record(name, content, SOURCE, LICENCE, REBUILD)
     return 0
 
 
