@@ -1,0 +1,258 @@
+"""n-gram language models from counts: maximum likelihood, add-k, interpolation and Kneser-Ney.
+
+    lm = NGramLM(order=3, smoothing="kneser_ney", discount=0.75).fit(sentences)
+    lm.prob("be", ("not", "to")), lm.perplexity(held_out_sentences)
+
+Sentences are lists of tokens (words or characters). Fitting pads each sentence the way nltk.lm
+does, with order-1 start markers "<s>" and order-1 end markers "</s>", and counts every n-gram of
+every order up to `order`, so the counts equal nltk's. The vocabulary holds every token seen at
+least `min_count` times, plus "<UNK>": rarer training tokens and unseen test tokens are mapped to
+"<UNK>" (so with min_count >= 2 the unknown token has counts of its own).
+
+Differences from nltk, on purpose (each tested):
+- Kneser-Ney: at lower orders nltk weighs the back-off by the number of distinct words that follow
+  the context in the raw counts, but discounts continuation counts; the two disagree for contexts
+  that end in "<s>", so nltk's distributions there do not sum to 1. We use the number of distinct
+  words with a continuation count, which makes every distribution sum to 1. Probabilities agree
+  with nltk wherever the context does not end in "<s>".
+- `perplexity` scores each real token and one end marker per sentence (nltk's usual recipe scores
+  order-1 end markers, the later ones almost certain, which flatters the model).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from helpers.next_token import WORD
+
+BOS, EOS, UNK = "<s>", "</s>", "<UNK>"
+SMOOTHINGS = ("mle", "add_k", "interpolated", "kneser_ney")
+
+
+class NGramLM:
+    """A count-based language model of a fixed order (1 = unigram, 2 = bigram, ...).
+
+    smoothing: "mle" (relative frequencies), "add_k" (add k to every count; k=1 is Laplace),
+    "interpolated" (Jelinek-Mercer: a weighted mix of the MLE of every order, weights `lambdas`
+    from the highest order down; the weight of an unseen context is shared among the others),
+    "kneser_ney" (interpolated Kneser-Ney with `discount`).
+    """
+
+    def __init__(
+        self,
+        order: int,
+        smoothing: str = "kneser_ney",
+        k: float = 1.0,
+        discount: float = 0.75,
+        lambdas: Sequence[float] | None = None,
+        min_count: int = 1,
+        level: str = "word",
+    ):
+        if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+            raise ValueError(f"order must be an int >= 1, got {order!r}")
+        if smoothing not in SMOOTHINGS:
+            raise ValueError(f"smoothing must be one of {SMOOTHINGS}, got {smoothing!r}")
+        if not k > 0:
+            raise ValueError(f"k must be > 0, got {k}")
+        if not 0 < discount < 1:
+            raise ValueError(f"discount must be in (0, 1), got {discount}")
+        if lambdas is None:
+            lambdas = [0.5**i for i in range(order)]
+            lambdas = [w / sum(lambdas) for w in lambdas]
+        if len(lambdas) != order or min(lambdas) < 0 or not math.isclose(sum(lambdas), 1.0):
+            raise ValueError(f"lambdas must be {order} weights >= 0 summing to 1, got {lambdas}")
+        if level not in ("word", "char"):
+            raise ValueError(f"level must be 'word' or 'char', got {level!r}")
+        self.order, self.smoothing, self.k = order, smoothing, k
+        self.discount, self.lambdas, self.min_count, self.level = (
+            discount,
+            list(lambdas),
+            min_count,
+            level,
+        )
+        self.vocab: list[str] = []
+
+    # ----- text <-> tokens (the NextTokenModel protocol) -----
+    def tokenize(self, text: str) -> list[str]:
+        """Characters for a "char" model, lower-cased words and punctuation for a "word" model."""
+        return list(text) if self.level == "char" else WORD.findall(text.lower())
+
+    def detokenize(self, tokens: Sequence[str]) -> str:
+        tokens = [t for t in tokens if t not in (BOS, EOS)]
+        if self.level == "char":
+            return "".join(tokens)
+        return " ".join(tokens).replace(" ,", ",").replace(" .", ".").replace(" ;", ";")
+
+    # ----- fitting -----
+    def fit(self, sentences: Iterable[Sequence[str]]) -> NGramLM:
+        """Count every n-gram (orders 1..order) of the padded sentences."""
+        sentences = [list(s) for s in sentences]
+        raw = Counter(t for s in sentences for t in s)
+        if not raw:
+            raise ValueError("sentences must contain at least one token; got an empty corpus")
+        pad = self.order - 1
+        known = {t for t, c in raw.items() if c >= self.min_count} | ({BOS, EOS} if pad else set())
+        self.vocab = [*sorted(known), UNK]
+        self._index = {t: i for i, t in enumerate(self.vocab)}
+        self.counts: list[Counter[tuple[str, ...]]] = [Counter() for _ in range(self.order + 1)]
+        for sentence in sentences:
+            padded = [BOS] * pad + [t if t in known else UNK for t in sentence] + [EOS] * pad
+            for n in range(1, self.order + 1):
+                grams = zip(*(padded[i:] for i in range(n)), strict=False)
+                self.counts[n].update(grams)
+        self._summarise()
+        return self
+
+    def _summarise(self) -> None:
+        """Context totals, follower counts and the continuation counts Kneser-Ney needs."""
+        self.context_total: dict[tuple[str, ...], int] = defaultdict(int)
+        self.followers: dict[tuple[str, ...], int] = defaultdict(int)
+        self.continuation: dict[tuple[str, ...], int] = defaultdict(int)
+        self.continuation_total: dict[tuple[str, ...], int] = defaultdict(int)
+        self.continuation_followers: dict[tuple[str, ...], int] = defaultdict(int)
+        for n in range(1, self.order + 1):
+            for gram, count in self.counts[n].items():
+                self.context_total[gram[:-1]] += count
+                self.followers[gram[:-1]] += 1
+                if n >= 2:  # gram is a left extension of gram[1:]
+                    self.continuation[gram[1:]] += 1
+                    self.continuation_total[gram[1:-1]] += 1
+        for gram in self.continuation:
+            self.continuation_followers[gram[:-1]] += 1
+
+    # ----- probabilities -----
+    def _check_fitted(self) -> None:
+        if not self.vocab:
+            raise RuntimeError("the model has not been fitted: call fit(sentences) first")
+
+    def lookup(self, token: str) -> str:
+        """The token itself if it is in the vocabulary, else "<UNK>"."""
+        return token if token in self._index else UNK
+
+    def _context(self, context: Sequence[str]) -> tuple[str, ...]:
+        """The last order-1 tokens of `context`, unknown ones mapped to "<UNK>"."""
+        if self.order == 1:
+            return ()
+        return tuple(self.lookup(t) for t in context)[-(self.order - 1) :]
+
+    def prob(self, token: str, context: Sequence[str] = ()) -> float:
+        """p(token | context). A longer context is cut to its last order-1 tokens.
+
+        Under "mle" an unseen context gives probability 0 for every token (nothing was counted).
+        """
+        self._check_fitted()
+        token, context = self.lookup(token), self._context(context)
+        if self.smoothing == "mle":
+            return self._mle(token, context)
+        if self.smoothing == "add_k":
+            total = self.context_total.get(context, 0)
+            count = self.counts[len(context) + 1].get((*context, token), 0)
+            return (count + self.k) / (total + len(self.vocab) * self.k)
+        if self.smoothing == "interpolated":
+            return self._interpolated(token, context)
+        return self._kneser_ney(token, context)
+
+    def _interpolated(self, token: str, context: tuple[str, ...]) -> float:
+        """Weighted MLE of every order; weights of unseen contexts go to the seen ones."""
+        levels = [
+            (weight, context[len(context) - n :] if n else ())
+            for weight, n in zip(self.lambdas, range(len(context), -1, -1), strict=False)
+        ]
+        seen = [(w, c) for w, c in levels if self.context_total.get(c)]
+        total_weight = sum(w for w, _ in seen)
+        return sum(w * self._mle(token, c) for w, c in seen) / total_weight
+
+    def _mle(self, token: str, context: tuple[str, ...]) -> float:
+        total = self.context_total.get(context, 0)
+        return self.counts[len(context) + 1].get((*context, token), 0) / total if total else 0.0
+
+    def _kneser_ney(self, token: str, context: tuple[str, ...]) -> float:
+        d = self.discount
+        if not context:  # continuation probability: in how many contexts was the token new?
+            total = self.continuation_total.get((), 0)
+            return self.continuation.get((token,), 0) / total if total else 0.0
+        lower = self._kneser_ney(token, context[1:])
+        if not self.context_total.get(context):
+            return lower  # an unseen context passes everything to the shorter one
+        if len(context) + 1 == self.order:
+            count, total = (
+                self.counts[self.order].get((*context, token), 0),
+                self.context_total[context],
+            )
+            types = self.followers[context]
+        else:
+            count = self.continuation.get((*context, token), 0)
+            total = self.continuation_total.get(context, 0)
+            types = self.continuation_followers.get(context, 0)
+            if not total:
+                return lower
+        return max(count - d, 0.0) / total + d * types / total * lower
+
+    def logprob(self, token: str, context: Sequence[str] = ()) -> float:
+        """Natural log of prob; -inf when the probability is 0 (an unseen context under MLE)."""
+        p = self.prob(token, context)
+        return math.log(p) if p > 0 else -math.inf
+
+    def next_token_distribution(self, context: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """(tokens, probs) over the whole vocabulary except "<s>", most likely first.
+
+        Under "mle" an unseen context has no distribution: it falls back to the longest seen
+        suffix of the context so that sampling can go on (as notebook 00's counting model does).
+        """
+        self._check_fitted()
+        context = list(self._context(context))
+        candidates = [t for t in self.vocab if t != BOS]
+        if self.smoothing == "mle":
+            while context and not self.context_total.get(tuple(context)):
+                context = context[1:]
+        probs = np.array([self.prob(t, context) for t in candidates])
+        probs = probs / probs.sum()
+        order = np.argsort(-probs, kind="stable")
+        return [candidates[i] for i in order], probs[order]
+
+    def sentence_ngrams(self, sentence: Sequence[str]) -> list[tuple[tuple[str, ...], str]]:
+        """(context, token) pairs scored for one sentence: every token, then one end marker."""
+        padded = [BOS] * (self.order - 1) + list(sentence) + [EOS]
+        return [
+            (tuple(padded[i - self.order + 1 : i]), padded[i])
+            for i in range(self.order - 1, len(padded))
+        ]
+
+    def perplexity(self, sentences: Iterable[Sequence[str]]) -> float:
+        """exp of the average negative log-probability per scored token (see sentence_ngrams).
+
+        inf if any scored token has probability 0.
+        """
+        pairs = [pair for s in sentences for pair in self.sentence_ngrams(s)]
+        if not pairs:
+            raise ValueError("sentences must contain at least one sentence to score")
+        total = sum(self.logprob(token, context) for context, token in pairs)
+        return math.exp(-total / len(pairs))
+
+    def num_parameters(self) -> int:
+        """How many numbers the model stores: one count per distinct n-gram of every order."""
+        return sum(len(c) for c in self.counts)
+
+    def generate(
+        self,
+        n: int,
+        rng: np.random.Generator,
+        context: Sequence[str] = (),
+        temperature: float = 1.0,
+    ) -> list[str]:
+        """Sample up to n tokens after `context`, stopping at "</s>"."""
+        from helpers.next_token import apply_temperature, sample_index
+
+        context, out = list(context) or [BOS] * (self.order - 1), []
+        for _ in range(n):
+            tokens, probs = self.next_token_distribution(context)
+            token = tokens[sample_index(apply_temperature(probs, temperature), rng.random())]
+            if token == EOS:
+                break
+            out.append(token)
+            context.append(token)
+        return out
