@@ -20,6 +20,8 @@ def offline_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(OFFLINE), env.get("PYTHONPATH")]))
     env["MPLBACKEND"] = "Agg"
+    # Two notebooks run at once on two cores: more torch threads than cores makes them spin.
+    env["OMP_NUM_THREADS"] = "1"
     env.pop("LLM_SERIES_GPU", None)
     return env
 
