@@ -15,6 +15,8 @@ Differences from nltk, on purpose (each tested):
   that end in "<s>", so nltk's distributions there do not sum to 1. We use the number of distinct
   words with a continuation count, which makes every distribution sum to 1. Probabilities agree
   with nltk wherever the context does not end in "<s>".
+- Kneser-Ney of order 1 has no contexts to discount and equals the unigram MLE (nltk has no
+  order-1 Kneser-Ney).
 - `perplexity` scores each real token and one end marker per sentence (nltk's usual recipe scores
   order-1 end markers, the later ones almost certain, which flatters the model).
 """
@@ -98,6 +100,7 @@ class NGramLM:
         known = {t for t, c in raw.items() if c >= self.min_count} | ({BOS, EOS} if pad else set())
         self.vocab = [*sorted(known), UNK]
         self._index = {t: i for i, t in enumerate(self.vocab)}
+        self._vocab_array = np.array(self.vocab, dtype=object)
         self.counts: list[Counter[tuple[str, ...]]] = [Counter() for _ in range(self.order + 1)]
         for sentence in sentences:
             padded = [BOS] * pad + [t if t in known else UNK for t in sentence] + [EOS] * pad
@@ -123,6 +126,26 @@ class NGramLM:
                     self.continuation_total[gram[1:-1]] += 1
         for gram in self.continuation:
             self.continuation_followers[gram[:-1]] += 1
+        self._follow: tuple[dict, dict] | None = None
+
+    def _followers_index(self) -> tuple[dict, dict]:
+        """context -> (token ids, counts) of what follows it, raw and continuation counts.
+
+        Built on first use (sampling, the explorer), so fitting and scoring never pay for it.
+        """
+        if self._follow is None:
+            raw: dict[tuple[str, ...], tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+            cont: dict[tuple[str, ...], tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+            for table, source in [
+                (raw, (g for n in self.counts for g in n.items())),
+                (cont, iter(self.continuation.items())),
+            ]:
+                for gram, count in source:
+                    ids, counts = table[gram[:-1]]
+                    ids.append(self._index[gram[-1]])
+                    counts.append(count)
+            self._follow = (dict(raw), dict(cont))
+        return self._follow
 
     # ----- probabilities -----
     def _check_fitted(self) -> None:
@@ -171,6 +194,8 @@ class NGramLM:
         return self.counts[len(context) + 1].get((*context, token), 0) / total if total else 0.0
 
     def _kneser_ney(self, token: str, context: tuple[str, ...]) -> float:
+        if self.order == 1:  # no contexts to discount: Kneser-Ney of order 1 is the unigram MLE
+            return self._mle(token, ())
         d = self.discount
         if not context:  # continuation probability: in how many contexts was the token new?
             total = self.continuation_total.get((), 0)
@@ -203,16 +228,72 @@ class NGramLM:
         Under "mle" an unseen context has no distribution: it falls back to the longest seen
         suffix of the context so that sampling can go on (as notebook 00's counting model does).
         """
-        self._check_fitted()
-        context = list(self._context(context))
-        candidates = [t for t in self.vocab if t != BOS]
+        context = self._context(context)
         if self.smoothing == "mle":
-            while context and not self.context_total.get(tuple(context)):
+            while context and not self.context_total.get(context):
                 context = context[1:]
-        probs = np.array([self.prob(t, context) for t in candidates])
-        probs = probs / probs.sum()
+        probs = self.distribution(context)
+        if BOS in self._index:  # never a next token: drop it
+            probs[self._index[BOS]] = 0.0
         order = np.argsort(-probs, kind="stable")
-        return [candidates[i] for i in order], probs[order]
+        if BOS in self._index:
+            order = order[order != self._index[BOS]]
+        return self._vocab_array[order].tolist(), probs[order] / probs.sum()
+
+    def distribution(self, context: Sequence[str]) -> np.ndarray:
+        """p(w | context) for every w in self.vocab at once, shape (V,): equal to `prob`, faster."""
+        self._check_fitted()
+        context = self._context(context)
+        if self.smoothing == "kneser_ney":
+            return self._kneser_ney_vector(context)
+        if self.smoothing == "interpolated":
+            levels = [
+                (w, context[len(context) - n :] if n else ())
+                for w, n in zip(self.lambdas, range(len(context), -1, -1), strict=False)
+            ]
+            seen = [(w, c) for w, c in levels if self.context_total.get(c)]
+            return sum(w * self._count_vector(c) for w, c in seen) / sum(w for w, _ in seen)
+        counts, total = (
+            self._count_vector(context, normalise=False),
+            self.context_total.get(context, 0),
+        )
+        if self.smoothing == "add_k":
+            return (counts + self.k) / (total + len(self.vocab) * self.k)
+        return counts / total if total else counts
+
+    def _count_vector(self, context: tuple[str, ...], normalise: bool = True) -> np.ndarray:
+        vector = np.zeros(len(self.vocab))
+        ids, counts = self._followers_index()[0].get(context, ([], []))
+        vector[ids] = counts
+        total = self.context_total.get(context, 0)
+        return vector / total if normalise and total else vector
+
+    def _kneser_ney_vector(self, context: tuple[str, ...]) -> np.ndarray:
+        if self.order == 1:
+            return self._count_vector(())
+        raw, cont = self._followers_index()
+        d = self.discount
+        p = np.zeros(len(self.vocab))
+        ids, counts = cont.get((), ([], []))
+        p[ids] = np.asarray(counts, dtype=float) / self.continuation_total[()]
+        for m in range(1, len(context) + 1):
+            ctx = context[len(context) - m :]
+            if not self.context_total.get(ctx):
+                continue
+            if m + 1 == self.order:
+                (ids, counts), total, types = raw[ctx], self.context_total[ctx], self.followers[ctx]
+            else:
+                ids, counts = cont.get(ctx, ([], []))
+                total, types = (
+                    self.continuation_total.get(ctx, 0),
+                    self.continuation_followers.get(ctx, 0),
+                )
+                if not total:
+                    continue
+            alpha = np.zeros(len(self.vocab))
+            alpha[ids] = np.maximum(np.asarray(counts, dtype=float) - d, 0.0) / total
+            p = alpha + d * types / total * p
+        return p
 
     def sentence_ngrams(self, sentence: Sequence[str]) -> list[tuple[tuple[str, ...], str]]:
         """(context, token) pairs scored for one sentence: every token, then one end marker."""

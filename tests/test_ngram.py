@@ -174,3 +174,12 @@ def test_bad_data():
         NGramLM(2).prob("a")
     with pytest.raises(ValueError, match="at least one sentence"):
         NGramLM(2).fit([["a"]]).perplexity([])
+
+
+@pytest.mark.parametrize("smoothing", ["mle", "add_k", "interpolated", "kneser_ney"])
+def test_vectorised_distribution_equals_prob(corpora, smoothing):
+    train, test = corpora["char"]
+    lm = NGramLM(4, smoothing, discount=0.3).fit(train)
+    for context in [(), ("a",), ("<s>", "<s>", "<s>"), ("a", "n", "n"), ("q", "q", "x")]:
+        expected = np.array([lm.prob(t, context) for t in lm.vocab])
+        np.testing.assert_allclose(lm.distribution(context), expected, rtol=1e-12, atol=1e-15)

@@ -111,7 +111,8 @@ def samples_html(view: ExplorerView, prompt: str) -> str:
 
 
 class NextTokenExplorer:
-    """Interactive explorer. `models` is one model or a mapping name -> model (a dropdown).
+    """Interactive explorer. `models` is one model or a mapping name -> model, chosen with a
+    dropdown, or with a slider when `choice_as_slider` (for ordered choices such as n-gram orders).
 
     Display it by putting it last in a cell. Its output also carries a PNG of the state it was
     displayed in, so the notebook still shows a chart on GitHub or in a static export.
@@ -126,6 +127,7 @@ class NextTokenExplorer:
         n_bars: int = 10,
         sample_length: int = 12,
         choice_label: str = "model",
+        choice_as_slider: bool = False,
     ):
         self.models = dict(models) if isinstance(models, Mapping) else {"model": models}
         if not self.models:
@@ -133,9 +135,12 @@ class NextTokenExplorer:
         self.n_bars = n_bars
         self.sample_length = sample_length
         self.seed = 0
-        self.model_choice = widgets.Dropdown(
+        # Ordered choices (such as n-gram orders) read better on a slider than in a dropdown.
+        choice = widgets.SelectionSlider if choice_as_slider else widgets.Dropdown
+        self.model_choice = choice(
             options=list(self.models),
             description=choice_label,
+            style={"description_width": "initial"},
             layout=widgets.Layout(display="" if len(self.models) > 1 else "none"),
         )
         self.text = widgets.Text(
