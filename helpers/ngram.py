@@ -147,6 +147,16 @@ class NGramLM:
             self._follow = (dict(raw), dict(cont))
         return self._follow
 
+    def with_smoothing(self, smoothing: str, **params: object) -> NGramLM:
+        """The same counts under another smoothing (k, discount, lambdas in params): no refit."""
+        settings = {"k": self.k, "discount": self.discount, "lambdas": self.lambdas} | params
+        other = NGramLM(
+            self.order, smoothing, min_count=self.min_count, level=self.level, **settings
+        )
+        fitted = {k: v for k, v in self.__dict__.items() if k not in other.__dict__ or k == "vocab"}
+        other.__dict__.update(fitted)
+        return other
+
     # ----- probabilities -----
     def _check_fitted(self) -> None:
         if not self.vocab:

@@ -178,8 +178,19 @@ def test_bad_data():
 
 @pytest.mark.parametrize("smoothing", ["mle", "add_k", "interpolated", "kneser_ney"])
 def test_vectorised_distribution_equals_prob(corpora, smoothing):
-    train, test = corpora["char"]
+    train, _ = corpora["char"]
     lm = NGramLM(4, smoothing, discount=0.3).fit(train)
     for context in [(), ("a",), ("<s>", "<s>", "<s>"), ("a", "n", "n"), ("q", "q", "x")]:
         expected = np.array([lm.prob(t, context) for t in lm.vocab])
         np.testing.assert_allclose(lm.distribution(context), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_with_smoothing_reuses_the_counts(corpora):
+    train, test = corpora["word"]
+    kn = NGramLM(2, "kneser_ney", min_count=2).fit(train)
+    laplace = kn.with_smoothing("add_k", k=1.0)
+    fitted = NGramLM(2, "add_k", k=1.0, min_count=2).fit(train)
+    assert laplace.counts is kn.counts and laplace.smoothing == "add_k"
+    assert laplace.perplexity(test) == pytest.approx(fitted.perplexity(test), rel=1e-12)
+    with pytest.raises(ValueError, match="k must be > 0"):
+        kn.with_smoothing("add_k", k=0)
