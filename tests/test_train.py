@@ -77,3 +77,24 @@ def test_empty_data_is_an_error():
 
 def test_history_defaults():
     assert History().best_step == 0
+
+
+def test_live_loss_plot_displays_once_then_updates(monkeypatch):
+    import IPython.display
+
+    from helpers.train import LiveLossPlot
+
+    shown = []
+
+    class Handle:
+        def update(self, fig):
+            shown.append(("update", fig))
+
+    def fake_display(fig, display_id):
+        shown.append(("display", fig))
+        return Handle()
+
+    monkeypatch.setattr(IPython.display, "display", fake_display)
+    live = LiveLossPlot()
+    _run(on_eval=live)
+    assert [kind for kind, _ in shown] == ["display", "update", "update"]
