@@ -1,0 +1,127 @@
+"""Byte-level BPE: identical ids to tiktoken, lossless round trips, fast training equal to the
+straightforward algorithm, save/load, and bad input."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import data, encodings
+from helpers.bpe import BPETokenizer, from_tiktoken, train_fast, train_naive
+
+CORPUS = [
+    "Hello world! How's it going?",
+    "    def f(x):\n        return x ** 2  # a comment\n\n\n\tindented\ttabs\r\n",
+    "3.14159 and 1234567890; 9.11 vs 9.9; 1,000,000.00",
+    "!!!???...;;;---___***",
+    "don't won't I'm you're they've we'll she'd IT'S",
+    "naïve café résumé Ångström São Paulo Łódź",
+    "你好，世界！这是一个测试。日本語のテキストも。",
+    "emoji 🤖🎉👍🏽 and astral 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝄞",
+    "   leading and trailing spaces   ",
+    "",
+    "a\n\n\n\n\nb           c",
+]
+
+
+@pytest.fixture(scope="module", params=["gpt2", "cl100k_base"])
+def pair(request):
+    return from_tiktoken(request.param), encodings.get_encoding(request.param)
+
+
+def test_encode_equals_tiktoken_on_a_varied_corpus(pair):
+    ours, theirs = pair
+    for text in [*CORPUS, data.load_text("shakespeare", "valid")[:30_000]]:
+        assert ours.encode(text) == theirs.encode(text), text[:40]
+
+
+def test_special_tokens_like_tiktoken(pair):
+    ours, theirs = pair
+    text = "before<|endoftext|>after <|endoftext|>"
+    assert ours.encode(text, allowed_special="all") == theirs.encode(text, allowed_special="all")
+    assert ours.encode(text, disallowed_special=()) == theirs.encode(text, disallowed_special=())
+    with pytest.raises(ValueError, match="disallowed"):
+        ours.encode(text)
+    with pytest.raises(ValueError):
+        theirs.encode(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_decode_encode_round_trip_on_arbitrary_unicode(text):
+    tok = from_tiktoken_cached()
+    assert tok.decode(tok.encode(text, disallowed_special=())) == text
+
+
+_CACHE: dict[str, BPETokenizer] = {}
+
+
+def from_tiktoken_cached() -> BPETokenizer:
+    if "gpt2" not in _CACHE:
+        _CACHE["gpt2"] = from_tiktoken("gpt2")
+    return _CACHE["gpt2"]
+
+
+@pytest.mark.parametrize("pattern", [None, "gpt2", "gpt4"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "aaaaaaaaaa",
+        "abababab cdcdcd abab",
+        "the cat sat on the mat. the cat ate the rat!",
+        "Tu es là ? Oui, je suis là. 你好你好你好 🤖🤖",
+    ],
+)
+def test_fast_training_learns_the_same_merges(text, pattern):
+    assert train_fast(text, 300, pattern) == train_naive(text, 300, pattern)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(alphabet="abc d\n", min_size=1, max_size=60))
+def test_fast_training_equals_naive_on_random_texts(text):
+    assert train_fast(text, 280, "gpt2") == train_naive(text, 280, "gpt2")
+
+
+def test_fast_training_on_real_text():
+    text = data.load_text("shakespeare", "train")[:30_000]
+    assert train_fast(text, 350, "gpt4") == train_naive(text, 350, "gpt4")
+
+
+def test_trained_tokenizer_round_trips_and_saves(tmp_path):
+    text = data.load_text("shakespeare", "train")[:20_000]
+    tok = BPETokenizer.train(text, 300, pattern="gpt2", special_tokens=["<|endoftext|>"])
+    assert tok.vocab_size == 301 and tok.special_tokens == {"<|endoftext|>": 300}
+    sample = "To be, or not to be: that is the question. 你好 🤖"
+    assert tok.decode(tok.encode(sample)) == sample
+    assert len(tok.encode(text[:2000])) < len(text[:2000].encode())
+    tok.save(tmp_path / "tok.bpe")
+    again = BPETokenizer.load(tmp_path / "tok.bpe")
+    assert again.encode(sample + "<|endoftext|>", allowed_special="all") == tok.encode(
+        sample + "<|endoftext|>", allowed_special="all"
+    )
+    steps = tok.merge_steps("the question")
+    assert steps[0][0] is None and steps[-1][1] == tok.encode_ordinary("the question")
+    assert all(len(b) < len(a) for (_, a), (_, b) in zip(steps, steps[1:]))
+
+
+def test_gpt2_ids_of_hello_world():
+    assert from_tiktoken_cached().encode("hello world") == [31373, 995]
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "words"),
+    [
+        (lambda: BPETokenizer.train("abc", 255), ValueError, "vocab_size must be >= 256"),
+        (lambda: BPETokenizer.train("abc", 300.0), TypeError, "vocab_size must be an int"),
+        (lambda: BPETokenizer.train("", 300), ValueError, "text must not be empty"),
+        (lambda: BPETokenizer.train(b"abc", 300), TypeError, "text must be a str"),
+        (lambda: BPETokenizer.train("abc", 300, pattern="("), ValueError, "not a valid regex"),
+        (lambda: BPETokenizer({}).decode([300]), ValueError, "not in the vocabulary"),
+        (lambda: BPETokenizer({}).encode(5), TypeError, "text must be a str"),
+        (lambda: BPETokenizer({}).encode("x", allowed_special={"<|x|>"}), ValueError, "lacks"),
+    ],
+)
+def test_bad_input(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
