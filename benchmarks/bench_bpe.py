@@ -13,18 +13,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 
 import tiktoken
+from stopwatch import timed
 
 from helpers import data, encodings
 from helpers.bpe import from_tiktoken, train_fast, train_naive
-
-
-def timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - start
 
 
 def main() -> None:

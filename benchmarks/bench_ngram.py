@@ -14,11 +14,11 @@ import argparse
 import math
 import os
 import platform
-import time
 
 import nltk
 from nltk.lm import KneserNeyInterpolated, Vocabulary
 from nltk.lm.preprocessing import padded_everygram_pipeline
+from stopwatch import timed
 
 from helpers import data
 from helpers.ngram import BOS, NGramLM
@@ -30,12 +30,6 @@ def sentences(split: str) -> list[list[str]]:
     tokenizer = NGramLM(1)
     text = data.load_text("shakespeare", split)
     return [tokenizer.tokenize(line) for line in text.split("\n") if line and line[-1] != ":"]
-
-
-def timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - start
 
 
 def main() -> None:

@@ -93,6 +93,15 @@ def load_json(name: str) -> object:
     return json.loads(path(name).read_text(encoding="utf-8"))
 
 
+def differs(built: dict[str, bytes]) -> list[str]:
+    """Names of freshly built files whose sha256 is not the shipped one (for `--check` runs)."""
+    shipped = manifest()
+    return [
+        name for name, content in built.items()
+        if shipped.get(name, {}).get("sha256") != hashlib.sha256(content).hexdigest()
+    ]
+
+
 def record(name: str, content: bytes, source: str, licence: str, rebuild: str) -> None:
     """Write a built asset and its manifest entry (used by the scripts that build assets)."""
     (ASSETS / name).write_bytes(content)

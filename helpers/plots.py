@@ -40,11 +40,19 @@ def use_style() -> None:
 def figure(width: float = 7.0, height: float = 3.6) -> tuple[Figure, plt.Axes]:
     """A new figure with one axes in the series' style, not attached to pyplot's global state.
 
-    Widgets draw into such figures so that redrawing never leaks open figures.
+    Widgets draw into such figures so that redrawing never leaks open figures; notebook plots
+    use `subplots` instead, which pyplot (and so the inline backend) knows about.
     """
     with plt.rc_context(STYLE):
         fig = Figure(figsize=(width, height))
         ax = fig.add_subplot()
+    return fig, ax
+
+
+def subplots(width: float = 7.0, height: float = 3.6) -> tuple[Figure, plt.Axes]:
+    """A new pyplot figure in the series' style, for plots a notebook shows with plt.show()."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(width, height))
     return fig, ax
 
 

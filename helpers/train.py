@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 from torch import nn
@@ -170,7 +171,7 @@ def plot_history(
     """Train (dashed) and validation (solid) loss against steps for one or several runs."""
     if isinstance(histories, History):
         histories = {"": histories}
-    fig, ax = plots.figure() if ax is None else (ax.figure, ax)
+    fig, ax = plots.subplots() if ax is None else (ax.figure, ax)
     for i, (name, h) in enumerate(histories.items()):
         color = plots.PALETTE[i % len(plots.PALETTE)]
         faded = highlight is not None and name != highlight
@@ -200,13 +201,15 @@ class LiveLossPlot:
         self.every, self.calls, self.handle = every, 0, None
 
     def __call__(self, history: History) -> None:
-        from IPython.display import display
+        from IPython.display import Image, display
 
         self.calls += 1
         if self.calls % self.every:
             return
         fig = plot_history(history)
+        image = Image(plots.to_png(fig))  # a PNG shows whatever the notebook's plotting setup
+        plt.close(fig)
         if self.handle is None:
-            self.handle = display(fig, display_id=True)
+            self.handle = display(image, display_id=True)
         else:
-            self.handle.update(fig)
+            self.handle.update(image)

@@ -135,9 +135,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         files = build_all(Path(tmp))
     if args.check:
-        shipped = data.manifest()
-        digests = {n: hashlib.sha256(b).hexdigest() for n, b in files.items()}
-        diff = [n for n, digest in digests.items() if shipped[n]["sha256"] != digest]
+        diff = data.differs(files)
         print("identical" if not diff else f"differs: {', '.join(diff)}")
         return 1 if diff else 0
     for name, content in sorted(files.items()):

@@ -13,7 +13,6 @@ notebook 03 ships, deterministically, and record both in assets/manifest.json.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import itertools
 import json
@@ -84,9 +83,7 @@ def main() -> int:
     torch.set_num_threads(1)  # bit-for-bit repeatable runs
     built = {"nplm_names.pt": build_checkpoint(), "nplm_sweep.json": build_sweep()}
     if args.check:
-        shipped = data.manifest()
-        diff = [n for n, b in built.items()
-                if shipped[n]["sha256"] != hashlib.sha256(b).hexdigest()]
+        diff = data.differs(built)
         print("identical" if not diff else f"differs: {', '.join(diff)}")
         return 1 if diff else 0
     for name, content in built.items():

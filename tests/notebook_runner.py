@@ -11,9 +11,11 @@ from nbclient import NotebookClient
 
 from conftest import offline_env
 
+# VmHWM is the kernel process's own peak; ru_maxrss would include the forking parent's.
 PEAK_MEMORY_PROBE = (
-    "import resource as _r, sys as _s\n"
-    "print('PEAK_RSS_MB', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss / 1024, file=_s.stderr)"
+    "import re as _re, sys as _s\n"
+    "_kb = _re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)\n"
+    "print('PEAK_RSS_MB', int(_kb) / 1024, file=_s.stderr)"
 )
 
 

@@ -125,3 +125,19 @@ def test_gpt2_ids_of_hello_world():
 def test_bad_input(call, error, words):
     with pytest.raises(error, match=words):
         call()
+
+
+def test_notebook_versions_agree_with_the_helpers():
+    from helpers import bpe
+    from helpers.exercises import nb01_tokens as nb
+
+    text = data.load_text("shakespeare", "train")[:3000]
+    ids = list(text.encode())
+    assert nb.pair_counts(ids) == dict(bpe.pair_counts([(ids, 1)]))
+    assert nb.merge(ids, (101, 32), 999) == bpe.merge(ids, (101, 32), 999)
+    merges = nb.train_merges(ids, 20)
+    assert merges == bpe.train_naive(text, 276)
+    tok = bpe.BPETokenizer({pair: 256 + i for i, pair in enumerate(merges)})
+    sample = "the question, thou knave"
+    assert nb.encode(sample, tok.merges) == tok.encode(sample)
+    assert nb.decode(tok.encode(sample), tok.vocab) == sample

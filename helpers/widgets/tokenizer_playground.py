@@ -109,7 +109,7 @@ class TokenizerPlayground:
 
 def token_count_figure(texts: Mapping[str, str], tokenizers: Mapping[str, TokenizeFn]):
     """Characters per token for each kind of text (rows) and tokenizer (bars)."""
-    fig, ax = plots.figure(8, 3.6)
+    fig, ax = plots.subplots(8, 3.6)
     names = list(tokenizers)
     width = 0.8 / len(names)
     for k, name in enumerate(names):
