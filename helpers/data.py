@@ -97,7 +97,8 @@ def differs(built: dict[str, bytes]) -> list[str]:
     """Names of freshly built files whose sha256 is not the shipped one (for `--check` runs)."""
     shipped = manifest()
     return [
-        name for name, content in built.items()
+        name
+        for name, content in built.items()
         if shipped.get(name, {}).get("sha256") != hashlib.sha256(content).hexdigest()
     ]
 

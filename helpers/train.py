@@ -69,7 +69,7 @@ def evaluate(model: nn.Module, data: Data, batch_size: int = 4096) -> float:
 def make_optimizer(
     model: nn.Module, name: str, lr: float, weight_decay: float
 ) -> torch.optim.Optimizer:
-    """"adam" is AdamW: Adam with decoupled weight decay (plain Adam when weight_decay is 0)."""
+    """ "adam" is AdamW: Adam with decoupled weight decay (plain Adam when weight_decay is 0)."""
     if name == "adam":
         return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     if name == "sgd":

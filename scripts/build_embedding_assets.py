@@ -15,19 +15,15 @@
 
 from __future__ import annotations
 
-import argparse
-import hashlib
 import io
 import subprocess
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
-from build_assets import download
+from build_assets import build_and_record, download
 
-from helpers import data
 from helpers.word2vec import ANALOGIES, GLOVE, SIMLEX, WORD, WORDSIM, WordVectors
 
 REBUILD = "python scripts/build_embedding_assets.py"
@@ -82,20 +78,7 @@ def build_all(workdir: Path) -> dict[str, bytes]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="rebuild and compare, write nothing")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        files = build_all(Path(tmp))
-    if args.check:
-        diff = data.differs(files)
-        print("identical" if not diff else f"differs: {', '.join(diff)}")
-        return 1 if diff else 0
-    for name, content in sorted(files.items()):
-        package, licence = SOURCES[name]
-        data.record(name, content, f"PyPI {package}", licence, REBUILD)
-        print(f"{name:26s} {len(content):>9,d} B  {hashlib.sha256(content).hexdigest()[:12]}")
-    return 0
+    return build_and_record(build_all, SOURCES, REBUILD, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

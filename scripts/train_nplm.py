@@ -31,8 +31,15 @@ LICENCE = "MIT (this project)"
 
 CONTEXT = 3
 CHECKPOINT = {"embed_dim": 10, "hidden": 200, "dropout": 0.1}
-CHECKPOINT_TRAINING = {"steps": 20_000, "lr": 3e-3, "batch_size": 128, "eval_every": 500,
-                       "patience": 8, "weight_decay": 0.01, "seed": 0}
+CHECKPOINT_TRAINING = {
+    "steps": 20_000,
+    "lr": 3e-3,
+    "batch_size": 128,
+    "eval_every": 500,
+    "patience": 8,
+    "weight_decay": 0.01,
+    "seed": 0,
+}
 SWEEP_GRID = {"lr": [0.001, 0.003, 0.01, 0.03], "hidden": [16, 64, 256], "dropout": [0.0, 0.3]}
 SWEEP_TRAINING = {"steps": 3_000, "batch_size": 64, "eval_every": 100, "seed": 0}
 SWEEP_SLICE = 8  # every 8th training name: about 580 names, small enough to overfit
@@ -46,8 +53,12 @@ def build_checkpoint() -> bytes:
     model = NPLM(len(vocab), CONTEXT, **CHECKPOINT)
     history = train(model, train_data, valid_data, progress=False, **CHECKPOINT_TRAINING)
     meta = {
-        "context": CONTEXT, **CHECKPOINT, "training": CHECKPOINT_TRAINING, "vocab": vocab.itos,
-        "valid_loss": history.best_valid_loss, "best_step": history.best_step,
+        "context": CONTEXT,
+        **CHECKPOINT,
+        "training": CHECKPOINT_TRAINING,
+        "vocab": vocab.itos,
+        "valid_loss": history.best_valid_loss,
+        "best_step": history.best_step,
         "history": history.as_dict(),
     }
     buffer = io.BytesIO()
@@ -66,13 +77,24 @@ def build_sweep() -> bytes:
         torch.manual_seed(0)
         model = NPLM(len(vocab), CONTEXT, 10, hidden, dropout=dropout)
         h = train(model, train_data, valid_data, lr=lr, progress=False, **SWEEP_TRAINING)
-        runs.append({
-            "lr": lr, "hidden": hidden, "dropout": dropout, "steps": h.steps,
-            "train_loss": [round(v, 4) for v in h.train_loss],
-            "valid_loss": [round(v, 4) for v in h.valid_loss],
-        })
-    sweep = {"grid": SWEEP_GRID, "context": CONTEXT, "train_names": len(train_data[0]),
-             "training": SWEEP_TRAINING, "slice": SWEEP_SLICE, "runs": runs}
+        runs.append(
+            {
+                "lr": lr,
+                "hidden": hidden,
+                "dropout": dropout,
+                "steps": h.steps,
+                "train_loss": [round(v, 4) for v in h.train_loss],
+                "valid_loss": [round(v, 4) for v in h.valid_loss],
+            }
+        )
+    sweep = {
+        "grid": SWEEP_GRID,
+        "context": CONTEXT,
+        "train_names": len(train_data[0]),
+        "training": SWEEP_TRAINING,
+        "slice": SWEEP_SLICE,
+        "runs": runs,
+    }
     return (json.dumps(sweep, separators=(",", ":")) + "\n").encode()
 
 

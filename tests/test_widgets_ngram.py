@@ -12,11 +12,15 @@ from helpers.widgets.next_token_explorer import NextTokenExplorer
 
 
 def test_explorer_with_an_order_slider_over_ngram_models():
-    sentences = [NGramLM(1).tokenize(line) for line in data.load_text("shakespeare", "valid")
-                 .split("\n")[:3000] if line and not line.endswith(":")]
+    sentences = [
+        NGramLM(1).tokenize(line)
+        for line in data.load_text("shakespeare", "valid").split("\n")[:3000]
+        if line and not line.endswith(":")
+    ]
     models = {f"{n}": NGramLM(n, "kneser_ney", min_count=2).fit(sentences) for n in (1, 2, 3)}
-    explorer = NextTokenExplorer(models, text="my good", choice_label="order",
-                                 choice_as_slider=True)
+    explorer = NextTokenExplorer(
+        models, text="my good", choice_label="order", choice_as_slider=True
+    )
     assert isinstance(explorer.model_choice, widgets.SelectionSlider)
     before = explorer.chart.value
     start = time.perf_counter()

@@ -146,8 +146,10 @@ def _sgd_cases() -> list[Case]:
     r = _rng(5)
     return [
         Case(({"w": np.array([1.0, 2.0])}, {"w": np.array([0.5, -1.0])}, 0.1)),
-        Case(({"w": np.array([0.0])}, {"w": np.array([0.0])}, 1.0),
-             label="w [0.0] with gradient [0.0] (a minimum: nothing moves), lr 1.0"),
+        Case(
+            ({"w": np.array([0.0])}, {"w": np.array([0.0])}, 1.0),
+            label="w [0.0] with gradient [0.0] (a minimum: nothing moves), lr 1.0",
+        ),
         Case(
             (
                 {"w": np.ones((2, 2)), "b": np.zeros(2)},
