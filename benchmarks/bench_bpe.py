@@ -1,11 +1,11 @@
-"""BPE training: our incremental trainer vs the straightforward recount-every-merge algorithm,
-and encoding: our encoder vs tiktoken, side by side on the Shakespeare corpus.
+"""BPE training: our trainer vs the straightforward recount-every-merge algorithm, with and without
+pre-splitting and under each tie rule; and encoding: our encoder vs tiktoken, side by side on the
+Shakespeare corpus.
 
-    python benchmarks/bench_bpe.py                 # 200 KB and 1 MB, vocab 512 and 1024
-    python benchmarks/bench_bpe.py --sizes 200000  # quicker
+    python benchmarks/bench_bpe.py            # the straightforward trainer up to 200 KB
+    python benchmarks/bench_bpe.py --naive-up-to 1000000   # also on 1 MB (many minutes)
 
-The straightforward trainer is slow (minutes on 1 MB); both must learn identical merges before
-their times are compared.
+Both trainers must learn identical merges before their times are compared.
 """
 
 from __future__ import annotations
@@ -18,28 +18,51 @@ import tiktoken
 from stopwatch import timed
 
 from helpers import data, encodings
-from helpers.bpe import from_tiktoken, train_fast, train_naive
+from helpers.bpe import TIE_BREAKS, from_tiktoken, train_fast, train_naive
+
+# (characters of text, vocabulary size, pre-splitting pattern)
+CASES = [
+    (200_000, 512, None),
+    (200_000, 512, "gpt4"),
+    (200_000, 1024, "gpt4"),
+    (1_000_000, 1024, None),
+    (1_000_000, 1024, "gpt4"),
+]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[200_000, 1_000_000])
-    parser.add_argument("--vocab", type=int, nargs="+", default=[512, 1024])
+    parser.add_argument("--naive-up-to", type=int, default=200_000, metavar="CHARS")
     args = parser.parse_args()
     corpus = data.load_text("shakespeare", "train")
     print(
         f"{platform.machine()}, {os.cpu_count()} CPUs, python {platform.python_version()}, "
-        f"tiktoken {tiktoken.__version__}; pattern: GPT-4 (cl100k) pre-splitting\n"
+        f"tiktoken {tiktoken.__version__}; tie rule 'smallest' unless shown\n"
     )
-    print(f"{'text':>9s} {'vocab':>5s} {'naive s':>9s} {'ours s':>8s} {'speed-up':>9s}  merges")
-    for size in args.sizes:
+    print(f"{'text':>9s} {'vocab':>5s} {'pattern':>7s} {'naive s':>8s} {'ours s':>7s} "
+          f"{'speed-up':>8s}  merges")  # fmt: skip
+    for size, vocab, pattern in CASES:
         text = corpus[:size]
-        for vocab in args.vocab:
-            slow, t_slow = timed(lambda: train_naive(text, vocab, "gpt4"))  # noqa: B023
-            fast, t_fast = timed(lambda: train_fast(text, vocab, "gpt4"))  # noqa: B023
-            same = "identical" if slow == fast else "DIFFERENT"
-            ratio = t_slow / t_fast
-            print(f"{size:>9,d} {vocab:>5d} {t_slow:9.1f} {t_fast:8.2f} {ratio:8.0f}x  {same}")
+        fast, t_fast = timed(lambda: train_fast(text, vocab, pattern))  # noqa: B023
+        shown = pattern or "none"
+        if size > args.naive_up_to:
+            print(f"{size:>9,d} {vocab:>5d} {shown:>7s} {'-':>8s} {t_fast:7.2f} {'-':>8s}")
+            continue
+        slow, t_slow = timed(lambda: train_naive(text, vocab, pattern))  # noqa: B023
+        same = "identical" if slow == fast else "DIFFERENT"
+        print(f"{size:>9,d} {vocab:>5d} {shown:>7s} {t_slow:8.1f} {t_fast:7.2f} "
+              f"{t_slow / t_fast:7.0f}x  {same}")  # fmt: skip
+
+    print("\ntie rules, no pre-splitting (ours; each checked against the naive trainer on 200 KB)")
+    for rule in TIE_BREAKS:
+        times = []
+        for size, vocab in ((200_000, 512), (1_000_000, 1024)):
+            fast, t_fast = timed(lambda: train_fast(corpus[:size], vocab, tie_break=rule))  # noqa: B023
+            times.append(t_fast)
+        slow = train_naive(corpus[:200_000], 512, tie_break=rule)
+        same = train_fast(corpus[:200_000], 512, tie_break=rule) == slow
+        print(f"{rule:>9s}: 200 KB/512 {times[0]:5.2f} s, 1 MB/1024 {times[1]:5.2f} s, "
+              f"{'identical' if same else 'DIFFERENT'} merges on 200 KB")  # fmt: skip
 
     text = corpus[:1_000_000]
     mb = len(text.encode()) / 1e6

@@ -28,8 +28,8 @@ import numpy as np
 import torch
 from gensim.models import Word2Vec
 
-from helpers import data, word2vec
-from helpers.word2vec import WordVectors
+from helpers import data, word2vec, word_vectors
+from helpers.word_vectors import WordVectors
 
 SETTINGS = {"dim": 100, "window": 5, "negative": 5, "min_count": 5, "epochs": 5}
 WORKERS = 2
@@ -62,9 +62,9 @@ def train_gensim(sentences, seed: int) -> tuple[WordVectors, float]:
 
 def scores(vectors: WordVectors, questions: list[str]) -> dict[str, float]:
     return {
-        "WordSim353 Spearman": vectors.evaluate_similarity(word2vec.WORDSIM).spearman,
-        "SimLex-999 Spearman": vectors.evaluate_similarity(word2vec.SIMLEX).spearman,
-        "Google analogies (in vocab)": vectors.evaluate_analogies(word2vec.ANALOGIES).accuracy,
+        "WordSim353 Spearman": vectors.evaluate_similarity(word_vectors.WORDSIM).spearman,
+        "SimLex-999 Spearman": vectors.evaluate_similarity(word_vectors.SIMLEX).spearman,
+        "Google analogies (in vocab)": vectors.evaluate_analogies(word_vectors.ANALOGIES).accuracy,
         "Shakespeare analogies": vectors.evaluate_analogies(questions).accuracy,
     }
 
@@ -80,7 +80,7 @@ def main() -> int:
         f"{gensim.__version__} ({WORKERS} workers), numpy {np.__version__}"
     )
     sentences = word2vec.tokenize(data.load_text("shakespeare", split="all"))
-    questions = word2vec.analogy_questions(word2vec.SHAKESPEARE_ANALOGY_PAIRS)
+    questions = word_vectors.analogy_questions(word_vectors.SHAKESPEARE_ANALOGY_PAIRS)
     print(f"corpus: {len(sentences):,} sentences, {sum(map(len, sentences)):,} words; {SETTINGS}")
 
     ours, theirs = [], []
@@ -102,10 +102,10 @@ def main() -> int:
         rows[name]["wall time (s)"] = float(np.mean([t for _, t in runs]))
     pairs = [(o, t) for (o, _), (t, _) in zip(ours, theirs, strict=True)]
     rows["ours"]["overlap@10 with gensim"] = float(
-        np.mean([word2vec.neighbour_overlap(o, t, frequent) for o, t in pairs])
+        np.mean([word_vectors.neighbour_overlap(o, t, frequent) for o, t in pairs])
     )
     if len(theirs) > 1:
-        baseline = word2vec.neighbour_overlap(theirs[0][0], theirs[1][0], frequent)
+        baseline = word_vectors.neighbour_overlap(theirs[0][0], theirs[1][0], frequent)
     else:
         baseline = float("nan")
     rows["gensim"]["overlap@10 with gensim"] = baseline

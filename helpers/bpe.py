@@ -7,164 +7,39 @@ into UTF-8 bytes, and learned merges join adjacent tokens into longer ones, earl
     tok.decode(tok.encode("To be, or not to be")) == "To be, or not to be"
     gpt2 = from_tiktoken("gpt2")   # tiktoken's ranks as our merges: identical ids
 
-Training tie-breaking: at each step the most frequent adjacent pair is merged; among pairs with the
-same count, the smallest pair of ids (compared as tuples) wins. The fast trainer and the
-straightforward one (`train_naive`) follow the same rule and learn the same merges.
+Training lives in `helpers.bpe_train` (the fast trainer and the straightforward one, with a
+choice of tie rule), pre-splitting in `helpers.pretokenize`.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import regex
 
 from helpers import encodings
+from helpers.bpe_train import TIE_BREAKS, Pair, merge, pair_counts, train_fast, train_naive
+from helpers.pretokenize import (
+    PATTERNS,
+    check_special_tokens,
+    check_text,
+    chunks,
+    resolve_pattern,
+    special_splitter,
+)
 
-
-def _official_patterns() -> dict[str, str]:
-    """GPT-2's and GPT-4's (cl100k) pre-splitting regexes, exactly as tiktoken defines them."""
-    return {
-        "gpt2": encodings.get_encoding("gpt2")._pat_str,
-        "gpt4": encodings.get_encoding("cl100k_base")._pat_str,
-    }
-
-
-PATTERNS = _official_patterns()
-Pair = tuple[int, int]
-
-
-def _resolve_pattern(pattern: str | None) -> str | None:
-    if pattern is None or pattern in PATTERNS:
-        return PATTERNS.get(pattern) if pattern else None
-    if not isinstance(pattern, str):
-        raise TypeError(f"pattern must be None, 'gpt2', 'gpt4' or a regex string, got {pattern!r}")
-    try:
-        regex.compile(pattern)
-    except regex.error as err:
-        raise ValueError(f"pattern is not a valid regex: {err}") from None
-    return pattern
-
-
-def _check_text(text: object, name: str = "text") -> str:
-    if not isinstance(text, str):
-        raise TypeError(f"{name} must be a str, got {type(text).__name__}")
-    return text
-
-
-def chunks(text: str, pattern: str | None) -> list[str]:
-    """Split text into the pieces BPE works on separately (the whole text without a pattern)."""
-    if pattern is None:
-        return [text] if text else []
-    return regex.findall(pattern, text)
-
-
-def pair_counts(ids_and_counts: Iterable[tuple[Sequence[int], int]]) -> Counter[Pair]:
-    """How often each adjacent pair occurs, weighting each sequence by its count."""
-    counts: Counter[Pair] = Counter()
-    for ids, n in ids_and_counts:
-        for pair in zip(ids, ids[1:], strict=False):
-            counts[pair] += n
-    return counts
-
-
-def merge(ids: Sequence[int], pair: Pair, new_id: int) -> list[int]:
-    """Replace every occurrence of `pair` in `ids`, left to right, by `new_id`."""
-    out, i = [], 0
-    while i < len(ids):
-        if i + 1 < len(ids) and ids[i] == pair[0] and ids[i + 1] == pair[1]:
-            out.append(new_id)
-            i += 2
-        else:
-            out.append(ids[i])
-            i += 1
-    return out
-
-
-def _best(counts: Counter[Pair]) -> Pair:
-    """The most frequent pair; ties go to the smallest pair."""
-    return min(counts, key=lambda p: (-counts[p], p))
-
-
-def _check_training_args(text: object, vocab_size: object) -> str:
-    text = _check_text(text)
-    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int):
-        raise TypeError(f"vocab_size must be an int, got {type(vocab_size).__name__}")
-    if vocab_size < 256:
-        raise ValueError(f"vocab_size must be >= 256 (the 256 byte tokens), got {vocab_size}")
-    if not text:
-        raise ValueError("text must not be empty: there is nothing to learn merges from")
-    return text
-
-
-def train_naive(text: str, vocab_size: int, pattern: str | None = None) -> list[Pair]:
-    """The straightforward algorithm: recount every pair of the whole text after each merge.
-
-    Returns the merges in order (merge i creates id 256 + i). Slow; kept as the reference.
-    """
-    text = _check_training_args(text, vocab_size)
-    sequences = [list(c.encode("utf-8")) for c in chunks(text, _resolve_pattern(pattern))]
-    merges = []
-    for new_id in range(256, vocab_size):
-        counts = pair_counts((s, 1) for s in sequences)
-        if not counts:
-            break
-        pair = _best(counts)
-        sequences = [merge(s, pair, new_id) for s in sequences]
-        merges.append(pair)
-    return merges
-
-
-def train_fast(text: str, vocab_size: int, pattern: str | None = None) -> list[Pair]:
-    """The same merges as `train_naive`, much faster.
-
-    Two ideas: work on the distinct chunks with their counts (a word repeated 1,000 times is
-    merged once), and keep the pair counts up to date incrementally, touching only the chunks
-    that contain the merged pair, with a heap to find the most frequent pair.
-    """
-    text = _check_training_args(text, vocab_size)
-    distinct = Counter(chunks(text, _resolve_pattern(pattern)))
-    words = [list(c.encode("utf-8")) for c in distinct]
-    freq = list(distinct.values())
-    counts: Counter[Pair] = Counter()
-    where: defaultdict[Pair, set[int]] = defaultdict(set)
-    for w, ids in enumerate(words):
-        for pair in zip(ids, ids[1:], strict=False):
-            counts[pair] += freq[w]
-            where[pair].add(w)
-    heap = [(-n, pair) for pair, n in counts.items()]
-    heapq.heapify(heap)
-    merges: list[Pair] = []
-    for new_id in range(256, vocab_size):
-        while heap and (counts.get(heap[0][1], 0) != -heap[0][0] or heap[0][0] == 0):
-            heapq.heappop(heap)  # a stale entry: that pair's count has changed since
-        if not heap:
-            break
-        pair = heapq.heappop(heap)[1]
-        merges.append(pair)
-        changed: set[Pair] = set()
-        for w in where.pop(pair):
-            old = words[w]
-            new = merge(old, pair, new_id)
-            if len(new) == len(old):
-                continue
-            for p in zip(old, old[1:], strict=False):
-                counts[p] -= freq[w]
-                changed.add(p)
-            for p in zip(new, new[1:], strict=False):
-                counts[p] += freq[w]
-                where[p].add(w)
-                changed.add(p)
-            words[w] = new
-        counts.pop(pair, None)
-        for p in changed:
-            if counts.get(p, 0) > 0:
-                heapq.heappush(heap, (-counts[p], p))
-            else:
-                counts.pop(p, None)
-    return merges
+__all__ = [
+    "PATTERNS",
+    "TIE_BREAKS",
+    "BPETokenizer",
+    "chunks",
+    "from_tiktoken",
+    "merge",
+    "pair_counts",
+    "train_fast",
+    "train_naive",
+]
 
 
 class BPETokenizer:
@@ -183,7 +58,7 @@ class BPETokenizer:
         byte_ids: Sequence[int] | None = None,
     ):
         self.merges = dict(merges)
-        self.pattern = _resolve_pattern(pattern)
+        self.pattern = resolve_pattern(pattern)
         self.special_tokens = dict(special_tokens or {})
         self.byte_ids = list(byte_ids) if byte_ids is not None else list(range(256))
         self.vocab: dict[int, bytes] = {i: bytes([b]) for b, i in enumerate(self.byte_ids)}
@@ -199,11 +74,18 @@ class BPETokenizer:
         vocab_size: int,
         pattern: str | None = None,
         special_tokens: Iterable[str] = (),
+        tie_break: str = "smallest",
     ) -> BPETokenizer:
-        """Learn vocab_size - 256 merges from text; special tokens get the ids after them."""
-        merges = train_fast(text, vocab_size, pattern)
-        specials = {s: 256 + len(merges) + i for i, s in enumerate(special_tokens)}
-        return cls({pair: 256 + i for i, pair in enumerate(merges)}, pattern, specials)
+        """Learn vocab_size - 256 merges from text; special tokens get the ids after them.
+
+        Special tokens in the training text are document boundaries: no merge is learned from
+        their bytes or across them. `tie_break` is "smallest", "first" or "greatest" (see
+        `helpers.bpe_train`).
+        """
+        specials = check_special_tokens(special_tokens)
+        merges = train_fast(text, vocab_size, pattern, specials, tie_break)
+        ids = {s: 256 + len(merges) + i for i, s in enumerate(specials)}
+        return cls({pair: 256 + i for i, pair in enumerate(merges)}, pattern, ids)
 
     @property
     def vocab_size(self) -> int:
@@ -237,7 +119,7 @@ class BPETokenizer:
 
     def encode_ordinary(self, text: str) -> list[int]:
         """Encode text, treating special-token strings as ordinary text."""
-        text = _check_text(text)
+        text = check_text(text)
         ids: list[int] = []
         pieces = self._compiled.findall(text) if self._compiled else ([text] if text else [])
         for piece in pieces:
@@ -253,7 +135,7 @@ class BPETokenizer:
         """Encode text like tiktoken: special tokens in `allowed_special` become their ids; any
         in `disallowed_special` ("all" = every special token not allowed) raise ValueError; the
         rest are encoded as ordinary text."""
-        text = _check_text(text)
+        text = check_text(text)
         allowed = set(self.special_tokens) if allowed_special == "all" else set(allowed_special)
         unknown = allowed - set(self.special_tokens)
         if unknown:
@@ -272,9 +154,9 @@ class BPETokenizer:
                 f"allowed_special={{{found[0]!r}}} to encode it as a special token, or "
                 "disallowed_special=() to encode it as plain text"
             )
-        if not allowed:
+        splitter = special_splitter(allowed)
+        if splitter is None:
             return self.encode_ordinary(text)
-        splitter = regex.compile("(" + "|".join(regex.escape(s) for s in sorted(allowed)) + ")")
         ids: list[int] = []
         for part in splitter.split(text):
             if part in allowed:
@@ -282,6 +164,43 @@ class BPETokenizer:
             elif part:
                 ids.extend(self.encode_ordinary(part))
         return ids
+
+    def encode_iterable(
+        self,
+        lines: Iterable[str],
+        allowed_special: str | set[str] = frozenset(),
+        disallowed_special: str | set[str] = "all",
+        chunk_chars: int = 1 << 16,
+    ) -> Iterator[int]:
+        """Encode a long text given in pieces (the lines of a file, say), yielding its ids one by
+        one, with memory bounded by about `chunk_chars` characters.
+
+        The ids are exactly those of `encode("".join(lines), ...)`: the text is cut only where
+        the GPT-2, GPT-4 and o200k patterns always split, after a newline that follows a
+        non-space character and comes before a letter. Text with no such place (one very long
+        line) is held until one comes. Without a pattern (one chunk) or with a custom one, no cut
+        is known to be safe, and the text is encoded whole at the end.
+        """
+        if isinstance(lines, str) or not isinstance(lines, Iterable):
+            raise TypeError(f"lines must be an iterable of str, got {type(lines).__name__}")
+        if isinstance(chunk_chars, bool) or not isinstance(chunk_chars, int) or chunk_chars < 1:
+            raise ValueError(f"chunk_chars must be a positive int, got {chunk_chars!r}")
+        can_cut = _can_cut(self.pattern)
+        longest_special = max(map(len, self.special_tokens), default=0)
+        pending: list[str] = []
+        size = 0
+        for line in lines:
+            pending.append(check_text(line, "each line"))
+            size += len(line)
+            if not can_cut or size < chunk_chars:
+                continue
+            buffer = "".join(pending)
+            cut = _last_safe_cut(buffer, self.special_tokens, longest_special)
+            if cut:
+                yield from self.encode(buffer[:cut], allowed_special, disallowed_special)
+                buffer = buffer[cut:]
+            pending, size = [buffer], len(buffer)
+        yield from self.encode("".join(pending), allowed_special, disallowed_special)
 
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
         return b"".join(self.token_bytes(i) for i in ids)
@@ -293,7 +212,7 @@ class BPETokenizer:
     def merge_steps(self, text: str) -> list[tuple[Pair | None, list[int]]]:
         """How `text` (one chunk, no pre-splitting) is built up: (pair merged, ids after) per step,
         starting with (None, the byte ids)."""
-        ids = [self.byte_ids[b] for b in _check_text(text).encode("utf-8")]
+        ids = [self.byte_ids[b] for b in check_text(text).encode("utf-8")]
         steps: list[tuple[Pair | None, list[int]]] = [(None, ids)]
         while True:
             candidates = [
@@ -330,6 +249,34 @@ class BPETokenizer:
                 a, b, new = map(int, line.split())
                 merges[(a, b)] = new
         return cls(merges, lines[1] or None, specials, byte_ids)
+
+
+# A cut after "<non-space>\n" and before a letter never changes the chunks of GPT-2's, GPT-4's
+# or o200k's pattern: no piece of theirs runs from a newline into a letter, nor starts with a
+# newline and holds more (GPT-2's "\s+(?!\S)" would, were the newline preceded by spaces).
+_SAFE_CUT = regex.compile(r"(?<=\S\n)(?=\p{L})")
+
+
+def _can_cut(pattern: str | None) -> bool:
+    if pattern is None:
+        return False
+    return pattern in PATTERNS.values() or pattern == encodings.get_encoding("o200k_base")._pat_str
+
+
+def _last_safe_cut(text: str, special_tokens: Iterable[str], longest_special: int) -> int:
+    """The last position in text where a cut changes no chunk and splits no special token."""
+    cuts = [m.start() for m in _SAFE_CUT.finditer(text)]
+    for cut in reversed(cuts):
+        window = text[max(0, cut - longest_special) : cut + longest_special]
+        offset = max(0, cut - longest_special)
+        spans = (
+            (offset + m.start(), offset + m.end())
+            for s in special_tokens
+            for m in regex.finditer(regex.escape(s), window, overlapped=True)
+        )
+        if not any(start < cut < end for start, end in spans):
+            return cut
+    return 0
 
 
 def _recover_merges(ranks: dict[bytes, int]) -> dict[Pair, int]:

@@ -11,7 +11,14 @@ where each turn starts and ends. We use the ChatML layout:
     Hello! How can I help?<|im_end|>
 
 `encode_chat` also returns a mask of the tokens the assistant wrote (its content and its closing
-<|im_end|>): fine-tuning (notebook 09) computes the loss on those tokens only.
+<|im_end|>): fine-tuning (notebook 09) computes the loss on those tokens only. The closing
+<|im_end|> is in the mask because it is how the model learns to stop: at inference the prompt ends
+with the header of a new assistant turn (`render(..., add_generation_prompt=True)`) and generation
+runs until the model writes <|im_end|>.
+
+Each model family has its own template; `TEMPLATES` holds simplified versions of three (ChatML,
+Llama 3, Gemma), to show the same conversation in each. The real templates ship with each model
+as Jinja code and add details (tool calls, dates in the system turn).
 """
 
 from __future__ import annotations
@@ -30,6 +37,37 @@ ROLES = ("system", "user", "assistant")
 # The ids OpenAI's ChatML used with cl100k_base.
 CHATML_IDS = {IM_START: 100264, IM_END: 100265}
 TURN = re.compile(re.escape(IM_START) + r"(\w+)\n(.*?)" + re.escape(IM_END) + r"\n", re.S)
+
+
+@dataclass(frozen=True)
+class Template:
+    """How one model family writes a conversation as text."""
+
+    begin: str  # text before the first turn (a beginning-of-sequence token)
+    header: str  # what opens a turn, with {role} in it
+    end: str  # what closes a turn
+    stop: str  # the token at which generation stops
+    roles: tuple[tuple[str, str], ...] = ()  # renamed roles (Gemma calls the assistant "model")
+    system_in_first_user_turn: bool = False  # no system role: its text opens the first user turn
+
+
+TEMPLATES = {
+    "chatml": Template("", IM_START + "{role}\n", IM_END + "\n", IM_END),
+    "llama3": Template(
+        "<|begin_of_text|>",
+        "<|start_header_id|>{role}<|end_header_id|>\n\n",
+        "<|eot_id|>",
+        "<|eot_id|>",
+    ),
+    "gemma": Template(
+        "<bos>",
+        "<start_of_turn>{role}\n",
+        "<end_of_turn>\n",
+        "<end_of_turn>",
+        roles=(("assistant", "model"),),
+        system_in_first_user_turn=True,
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -60,9 +98,32 @@ def chatml_encoding(base: str = "cl100k_base") -> tiktoken.Encoding:
     )
 
 
-def render(messages: Sequence[Message]) -> str:
-    """The conversation as one string in the ChatML layout."""
-    return "".join(f"{IM_START}{m.role}\n{m.content}{IM_END}\n" for m in messages)
+def render(
+    messages: Sequence[Message], add_generation_prompt: bool = False, family: str = "chatml"
+) -> str:
+    """The conversation as one string in a family's layout (ChatML by default; see TEMPLATES).
+
+    add_generation_prompt: end with the header of a new assistant turn, as at inference: the
+    model continues from there and stops when it writes the template's `stop` token.
+    """
+    if family not in TEMPLATES:
+        raise ValueError(f"family must be one of {sorted(TEMPLATES)}, got {family!r}")
+    template = TEMPLATES[family]
+    roles = dict(template.roles)
+    turns = [(m.role, m.content) for m in messages]
+    if template.system_in_first_user_turn and turns and turns[0][0] == "system":
+        system, turns = turns[0][1], turns[1:]
+        if turns and turns[0][0] == "user":
+            turns[0] = ("user", f"{system}\n\n{turns[0][1]}")
+        else:
+            turns.insert(0, ("user", system))
+    text = template.begin + "".join(
+        template.header.format(role=roles.get(role, role)) + content + template.end
+        for role, content in turns
+    )
+    if add_generation_prompt:
+        text += template.header.format(role=roles.get("assistant", "assistant"))
+    return text
 
 
 def parse(text: str) -> list[Message]:

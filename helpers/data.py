@@ -93,6 +93,14 @@ def load_json(name: str) -> object:
     return json.loads(path(name).read_text(encoding="utf-8"))
 
 
+def load_gender_specific_words() -> list[str]:
+    """Bolukbasi et al. (2016)'s gender-specific words (he, mother, bride, ...), lower-cased,
+    sorted, without repeats: about 1,300 words and phrases (phrases joined by "_"). Hard-debiasing
+    neutralises every word *not* in this list. Shipped unchanged from tolga-b/debiaswe (MIT)."""
+    words = json.loads(path("gender_specific_full.json").read_text(encoding="utf-8"))
+    return sorted({str(w).lower() for w in words})
+
+
 def differs(built: dict[str, bytes]) -> list[str]:
     """Names of freshly built files whose sha256 is not the shipped one (for `--check` runs)."""
     shipped = manifest()
@@ -119,16 +127,24 @@ def record(name: str, content: bytes, source: str, licence: str, rebuild: str) -
     path.cache_clear()
 
 
-def load_names(split: Split = "all") -> list[str]:
+NAME_SPLITS = ("train", "valid", "test", "all")
+
+
+def load_names(split: Literal["train", "valid", "test", "all"] = "all") -> list[str]:
     """Lower-case first names (1990 US census), sorted. About 5,200 names.
 
-    The split is fixed by a checksum of each name: a name is in "valid" when crc32(name) % 10 == 0
-    (about 10% of them), so it does not depend on the order of the file.
+    The split is fixed by a checksum of each name, so it does not depend on the order of the file:
+    "valid" holds the names with crc32(name) % 10 == 0 and "test" those with crc32(name) % 10 == 1
+    (about 10% each); "train" holds the rest. "test" is for a final report only, never for
+    choosing a model or stopping its training.
     """
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    if split not in NAME_SPLITS:
+        raise ValueError(f"split must be one of {NAME_SPLITS}, got {split!r}")
     names = path("names.txt").read_text(encoding="ascii").split()
     if split == "all":
         return names
-    want_valid = split == "valid"
-    return [n for n in names if (zlib.crc32(n.encode()) % 10 == 0) == want_valid]
+    bucket = {"valid": 0, "test": 1}
+    buckets = [zlib.crc32(n.encode()) % 10 for n in names]
+    if split == "train":
+        return [n for n, b in zip(names, buckets, strict=True) if b not in bucket.values()]
+    return [n for n, b in zip(names, buckets, strict=True) if b == bucket[split]]

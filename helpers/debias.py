@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from helpers.ppmi import pca
-from helpers.word2vec import WordVectors
+from helpers.word_vectors import WordVectors
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -79,7 +79,9 @@ def hard_debias(
     equalize_pairs: Sequence[tuple[str, str]] = (),
 ) -> WordVectors:
     """A debiased copy (unit vectors): neutral words neutralised and renormalised, each pair
-    equalised; every other word is left as it was (normalised)."""
+    equalised; every other word is left as it was (normalised). Bolukbasi et al. take as neutral
+    every word *not* on their gender-specific list (`helpers.data.load_gender_specific_words()`).
+    """
     unit = vectors.unit.astype(np.float64).copy()
     rows = sorted({vectors.id(w) for w in neutral_words})
     unit[rows] = _unit(neutralize(unit[rows], direction))

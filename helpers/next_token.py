@@ -2,7 +2,9 @@
 
 Every model in the series, from counts to a GPT, can answer one question: given the tokens so far,
 what is the probability of each possible next token? `NextTokenModel` is that question as a
-protocol; widgets such as the next-token explorer accept any object that implements it.
+protocol; widgets such as the next-token explorer accept any object that implements it. A model
+may also have `context_used(context)`, the tokens its distribution actually rests on (an n-gram
+model sees only its last few tokens, fewer when it backs off); the explorer shows them.
 """
 
 from __future__ import annotations
@@ -83,9 +85,13 @@ def sample_index(probs: np.ndarray, u: float) -> int:
 
     Returns the smallest i whose cumulative probability exceeds u.
     """
-    cdf = np.cumsum(np.asarray(probs, dtype=float))
+    probs = np.asarray(probs, dtype=float)
+    cdf = np.cumsum(probs)
     i = int(np.searchsorted(cdf, u, side="right"))
-    return min(i, len(cdf) - 1)  # a cumulative sum may round to 0.99999 < u
+    if i < len(cdf):
+        return i
+    # The cumulative sum rounded to 0.99999 < u: take the last token that can be drawn at all.
+    return int(np.flatnonzero(probs > 0)[-1])
 
 
 def generate(
@@ -95,10 +101,12 @@ def generate(
     rng: np.random.Generator,
     temperature: float = 1.0,
     top_k: int = 0,
+    stop: str | None = None,
 ) -> list[str]:
-    """Sample `n_tokens` tokens after `prompt`, one at a time; returns only the new tokens.
+    """Sample up to `n_tokens` tokens after `prompt`, one at a time; returns only the new tokens.
 
-    temperature 0 means greedy decoding (always the most likely token).
+    temperature 0 means greedy decoding (always the most likely token). Generation ends early
+    when the model produces `stop` (an end token such as "</s>"), which is not returned.
     """
     if n_tokens < 0:
         raise ValueError(f"n_tokens must be >= 0, got {n_tokens}")
@@ -111,6 +119,8 @@ def generate(
         else:
             probs = top_k_filter(apply_temperature(probs, temperature), top_k)
             choice = sample_index(probs, rng.random())
+        if tokens[choice] == stop:
+            break
         context.append(tokens[choice])
         new.append(tokens[choice])
     return new
@@ -170,13 +180,19 @@ class CountingPredictor:
     def vocabulary_size(self) -> int:
         return len(self.counts[()])
 
-    def next_token_distribution(self, context: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        """(tokens, probs) for the longest seen suffix of `context`, most likely first."""
+    def context_used(self, context: Sequence[str]) -> tuple[str, ...]:
+        """The tokens the next-token distribution is conditioned on: the longest suffix of the
+        last `order` - 1 tokens of `context` that was seen in training (() = word frequencies)."""
         if not self.counts:
             raise RuntimeError("the model has not been fitted: call fit(texts) first")
         context = tuple(context)[-(self.order - 1) :] if self.order > 1 else ()
         while context not in self.counts:
-            context = context[1:]
+            context = context[1:]  # back off: drop the oldest token
+        return context
+
+    def next_token_distribution(self, context: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """(tokens, probs) for the longest seen suffix of `context`, most likely first."""
+        context = self.context_used(context)
         if context not in self._cache:
             tokens, counts = zip(*self.counts[context].most_common(), strict=True)
             probs = np.array(counts, dtype=float)

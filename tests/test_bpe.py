@@ -141,3 +141,99 @@ def test_notebook_versions_agree_with_the_helpers():
     sample = "the question, thou knave"
     assert nb.encode(sample, tok.merges) == tok.encode(sample)
     assert nb.decode(tok.encode(sample), tok.vocab) == sample
+
+
+def _with_double_eot(enc):
+    import tiktoken
+
+    specials = {"<|endoftext|>": 50256, "<|endoftext|><|endoftext|>": 50257}
+    theirs = tiktoken.Encoding(
+        "gpt2-double-eot", pat_str=enc._pat_str, mergeable_ranks=enc._mergeable_ranks,
+        special_tokens=specials,
+    )  # fmt: skip
+    base = from_tiktoken_cached()
+    ours = BPETokenizer(base.merges, base.pattern, specials, base.byte_ids)
+    return ours, theirs
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<|endoftext|><|endoftext|>",
+        "a<|endoftext|><|endoftext|><|endoftext|>b",
+        "<|endoftext|> <|endoftext|><|endoftext|>x",
+    ],
+)
+def test_overlapping_special_tokens_take_the_longest_match_like_tiktoken(text):
+    ours, theirs = _with_double_eot(encodings.get_encoding("gpt2"))
+    assert ours.encode(text, allowed_special="all") == theirs.encode(text, allowed_special="all")
+    assert 50257 in ours.encode(text, allowed_special="all")
+
+
+def _lines(text: str, sizes: list[int]):
+    i, k = 0, 0
+    while i < len(text):
+        step = sizes[k % len(sizes)]
+        yield text[i : i + step]
+        i, k = i + step, k + 1
+
+
+def test_encode_iterable_gives_the_ids_of_the_whole_text(pair):
+    ours = pair[0]
+    text = data.load_text("shakespeare", "valid")[:60_000] + "\n".join(CORPUS)
+    whole = ours.encode(text)
+    for sizes in ([1], [7, 300, 2], [5000]):
+        assert list(ours.encode_iterable(_lines(text, sizes), chunk_chars=500)) == whole
+    assert list(ours.encode_iterable(text.splitlines(keepends=True))) == whole
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(alphabet="ab1 !\n\t'", max_size=80),
+    st.lists(st.integers(1, 9), min_size=1, max_size=5),
+)
+def test_encode_iterable_equals_encode_on_adversarial_text(text, sizes):
+    for tok in (from_tiktoken_cached(), _cl100k_cached()):
+        assert list(tok.encode_iterable(_lines(text, sizes), chunk_chars=3)) == tok.encode(text)
+
+
+def _cl100k_cached() -> BPETokenizer:
+    if "cl100k_base" not in _CACHE:
+        _CACHE["cl100k_base"] = from_tiktoken("cl100k_base")
+    return _CACHE["cl100k_base"]
+
+
+def test_encode_iterable_streams_with_bounded_memory():
+    tok = from_tiktoken_cached()
+    line = "To be, or not to be, that is the question.\n"
+    consumed = 0
+
+    def lines():
+        nonlocal consumed
+        for _ in range(100_000):  # 4.3 MB if it were all read at once
+            consumed += 1
+            yield line
+
+    stream = tok.encode_iterable(lines(), chunk_chars=10_000)
+    first = [next(stream) for _ in range(5)]
+    assert first == tok.encode(line)[:5]
+    assert consumed * len(line) < 11_000
+
+
+def test_encode_iterable_keeps_special_tokens_whole():
+    tok = _with_double_eot(encodings.get_encoding("gpt2"))[0]
+    text = "one\n<|endoftext|>two\nthree<|endoftext|><|endoftext|>\nfour\n" * 30
+    whole = tok.encode(text, allowed_special="all")
+    assert list(tok.encode_iterable(_lines(text, [3, 11]), "all", chunk_chars=20)) == whole
+    with pytest.raises(ValueError, match="disallowed"):
+        list(tok.encode_iterable(_lines(text, [3, 11]), chunk_chars=20))
+
+
+def test_encode_iterable_bad_input():
+    tok = from_tiktoken_cached()
+    with pytest.raises(TypeError, match="lines must be an iterable of str"):
+        list(tok.encode_iterable("a whole string"))
+    with pytest.raises(TypeError, match="each line must be a str"):
+        list(tok.encode_iterable([b"bytes"]))
+    with pytest.raises(ValueError, match="chunk_chars must be a positive int"):
+        list(tok.encode_iterable(["x"], chunk_chars=0))

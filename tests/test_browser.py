@@ -147,8 +147,9 @@ def page(browser, report_dir, request):
     tab.close()
 
 
-def test_lab_runs_notebook_00_and_slider_redraws_the_explorer(lab_url, page, report_dir):
-    page.goto(lab_url + "lab/tree/notebooks/00_welcome.ipynb")
+def _open_and_run_all(page, url: str) -> None:
+    """Open a notebook in JupyterLab and run all its cells (waiting for the kernel first)."""
+    page.goto(url)
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     # The kernel must be connected before Run All; on a busy machine that takes a while, so wait
     # for the status bar to say so, and check that the first cell really ran.
@@ -163,6 +164,9 @@ def test_lab_runs_notebook_00_and_slider_redraws_the_explorer(lab_url, page, rep
         except PlaywrightTimeout:
             continue
 
+
+def test_lab_runs_notebook_00_and_slider_redraws_the_explorer(lab_url, page, report_dir):
+    _open_and_run_all(page, lab_url + "lab/tree/notebooks/00_welcome.ipynb")
     bars = page.locator(".widget-html-content", has_text="Next token").first
     bars.wait_for(timeout=180_000)
     bars.scroll_into_view_if_needed()
@@ -216,3 +220,26 @@ def test_static_slides_open_without_network(page, report_dir):
     page.wait_for_function("window.MathJax && MathJax.isReady", timeout=30_000)
     page.screenshot(path=str(report_dir / "slides-00_welcome.png"))
     assert not remote, f"the deck tried to load {remote[:3]}"
+
+
+def test_lab_runs_notebook_05_and_the_attention_inspector_follows_its_controls(
+    lab_url, page, report_dir
+):
+    _open_and_run_all(page, lab_url + "lab/tree/notebooks/05_attention.ipynb")
+    info = page.locator(".widget-html-content", has_text="mean entropy").first
+    info.wait_for(timeout=180_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000)
+    info.scroll_into_view_if_needed()
+    inspector = page.locator(".widget-vbox", has=info).last
+    before = inspector.inner_html()
+    query = inspector.locator(".widget-dropdown", has_text="query").first.locator("select")
+    chosen = query.locator("option").first.inner_text()
+    query.select_option(index=0)  # the first query token instead of the last
+    deadline = time.monotonic() + 20
+    while inspector.inner_html() == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    page.screenshot(path=str(report_dir / "browser-05_attention.png"), full_page=False)
+    assert inspector.inner_html() != before, "choosing a query did not redraw the inspector"
+    assert chosen.split(": ", 1)[-1] in inspector.inner_text()
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    assert errors.count() == 0, errors.first.inner_text()

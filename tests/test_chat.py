@@ -11,6 +11,7 @@ from helpers.bpe import BPETokenizer
 from helpers.chat import (
     IM_END,
     IM_START,
+    TEMPLATES,
     Message,
     chatml_encoding,
     decode_chat,
@@ -76,6 +77,30 @@ def test_round_trip_for_arbitrary_conversations(turns):
 
 
 _ENC = chatml_encoding()
+
+
+def test_generation_prompt_ends_with_an_open_assistant_turn():
+    prompt = render(CONVERSATION[:2], add_generation_prompt=True)
+    assert prompt == render(CONVERSATION[:2]) + f"{IM_START}assistant\n"
+    # the full conversation is the prompt, the answer, and the end token the model must write
+    full = render(CONVERSATION[:3])
+    assert full == prompt + CONVERSATION[2].content + f"{IM_END}\n"
+
+
+def test_other_families_write_the_same_conversation_differently():
+    short = CONVERSATION[:3]
+    llama = render(short, add_generation_prompt=False, family="llama3")
+    assert llama.startswith("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n")
+    assert llama.count("<|eot_id|>") == 3
+    gemma = render(short[:2], add_generation_prompt=True, family="gemma")
+    assert gemma == (
+        "<bos><start_of_turn>user\nYou are a helpful assistant.\n\nHow many r's are in "
+        "strawberry?<end_of_turn>\n<start_of_turn>model\n"
+    )
+    assert render([short[0]], family="gemma").count("<start_of_turn>user") == 1
+    assert {t.stop for t in TEMPLATES.values()} == {IM_END, "<|eot_id|>", "<end_of_turn>"}
+    with pytest.raises(ValueError, match="family must be one of"):
+        render(short, family="mistral")
 
 
 def test_bad_messages():

@@ -36,10 +36,12 @@ def test_shakespeare_splits_are_disjoint_plays_and_all_is_their_concatenation():
 
 
 def test_names_split_is_fixed_and_disjoint():
-    train, valid = data.load_names("train"), data.load_names("valid")
-    assert set(train).isdisjoint(valid)
-    assert sorted(train + valid) == data.load_names()
-    assert 0.07 < len(valid) / len(data.load_names()) < 0.13
+    train, valid, test = (data.load_names(s) for s in ("train", "valid", "test"))
+    assert set(train).isdisjoint(valid) and set(train).isdisjoint(test)
+    assert set(valid).isdisjoint(test)
+    assert sorted(train + valid + test) == data.load_names()
+    for held_out in (valid, test):
+        assert 0.07 < len(held_out) / len(data.load_names()) < 0.13
     assert all(n.isalpha() and n.islower() for n in data.load_names())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 
@@ -91,7 +92,7 @@ def test_not_implemented_is_not_attempted(exercise_id):
 @pytest.mark.parametrize("exercise_id", sorted(CODE))
 def test_each_exercise_has_specific_wrong_answers_with_specific_messages(exercise_id):
     wrong_answers = SPECIFIC_WRONG.get(exercise_id, [])
-    assert len(wrong_answers) >= 2, f"add typical wrong answers for {exercise_id}"
+    assert len(wrong_answers) >= 3, f"add typical wrong answers for {exercise_id}"
     for wrong, words in wrong_answers:
         result = CODE[exercise_id].run(wrong)
         assert not result.passed, wrong.__name__
@@ -128,13 +129,41 @@ def test_nan_and_wrong_shape_are_reported():
     assert "expected shape (3,), got shape (2,)" in shape.message
 
 
-def test_learner_mutating_its_input_does_not_change_the_cases():
+def test_learner_mutating_its_input_is_told_so_and_does_not_change_the_cases():
     def mutates(target_probs):
         value = -np.log(np.asarray(target_probs, dtype=float)).mean()
         target_probs[0] = 0.123
         return float(value)
 
-    assert CODE["00.4"].run(mutates).passed
+    result = CODE["00.4"].run(mutates)
+    assert not result.passed and "changed `target_probs` in place" in result.message
+    assert CODE["00.4"].run(CODE["00.4"].reference).passed  # the cases are fresh every run
+
+
+@pytest.mark.parametrize("exercise_id", sorted(CODE))
+def test_an_answer_that_changes_its_inputs_in_place_fails(exercise_id):
+    """Every exercise whose inputs are plain data (lists, dicts, arrays) notices an answer that
+    returns the right result but changes an input on the way."""
+    exercise = CODE[exercise_id]
+    case = exercise.cases()[0]
+    if not any(isinstance(a, list | dict | np.ndarray) and len(a) for a in case.args):
+        pytest.skip("the first case has no list, dict or array argument to change")
+
+    def right_but_mutates(*args, **kwargs):
+        result = exercise.reference(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        for a in args:
+            if isinstance(a, list | dict | np.ndarray) and len(a):
+                if isinstance(a, dict):
+                    a[next(iter(a))] = "changed"
+                elif isinstance(a, np.ndarray):
+                    a.flat[0] = a.flat[0] + 1 if a.dtype != bool else not a.flat[0]
+                else:
+                    a.append("changed")
+                break
+        return result
+
+    result = exercise.run(right_but_mutates)
+    assert not result.passed and "in place" in result.message, result.message
 
 
 @pytest.mark.parametrize("question_id", sorted(REVIEW))

@@ -137,3 +137,39 @@ def test_notebook_versions_agree_with_the_helpers():
         ).max()
         < 1e-14
     )
+
+
+def test_notebook_whole_model_chain_equals_the_helper_and_autograd():
+    from helpers.exercises import nb03_neural_lm as nb
+
+    torch.manual_seed(4)
+    model = NPLM(11, 3, 4, 6).double()
+    g = torch.Generator().manual_seed(1)
+    idx, targets = (
+        torch.randint(0, 11, (9, 3), generator=g),
+        torch.randint(0, 11, (9,), generator=g),
+    )
+    named = dict(model.named_parameters())
+    params = {k: named[name].detach().numpy() for k, name in nb.PARAMETER_KEYS.items()}
+    ours = nb.model_gradients(params, idx.numpy(), targets.numpy())
+    helper = grad.manual_gradients(model, idx, targets)
+    truth = nb._autograd_gradients(params, idx.numpy(), targets.numpy())
+    for key, name in nb.PARAMETER_KEYS.items():
+        assert abs(ours[key] - helper[name].numpy()).max() < TOL
+        assert abs(ours[key] - truth[key]).max() < TOL
+
+
+def test_notebook_adam_step_equals_torch_adam_and_checkers_leave_torch_rng_alone():
+    from helpers.exercises import REGISTRY
+    from helpers.exercises import nb03_neural_lm as nb
+
+    g = torch.Generator().manual_seed(2)
+    param = torch.randn(3, 2, dtype=torch.float64, generator=g).numpy()
+    grads = list(torch.randn(6, 3, 2, dtype=torch.float64, generator=g).numpy())
+    ours = nb._over_steps(nb.adam_step)(param, grads, 0.02, 0.8, 0.95, 1e-6)
+    theirs = nb._torch_adam(param, grads, 0.02, 0.8, 0.95, 1e-6)
+    assert max(abs(a - b).max() for a, b in zip(ours, theirs)) < 1e-12
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    assert REGISTRY["03.5"].run(nb.model_gradients).passed
+    assert torch.equal(torch.get_rng_state(), before)  # the notebook's later cells are unaffected

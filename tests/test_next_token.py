@@ -104,6 +104,10 @@ def test_didactic_versions_agree_with_the_helpers():
     p = rng.dirichlet(np.ones(6))
     for u in rng.random(200):
         assert nb00_welcome.sample_index(p, u) == sample_index(p, u)
+    tied = np.array([0.2, 0.1, 0.2, 0.5, 0.0])
+    for q in (p, tied):
+        for k in range(1, 8):
+            np.testing.assert_allclose(nb00_welcome.top_k_filter(q, k), top_k_filter(q, k))
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +149,35 @@ def test_greedy_generation_is_deterministic_and_seeded_sampling_reproduces(tiny_
     assert c == generate(tiny_model, "the", 8, np.random.default_rng(3))
 
 
+def test_context_used_is_the_longest_seen_suffix(tiny_model):
+    assert tiny_model.context_used(["sat", "the", "cat"]) == ("the", "cat")
+    assert tiny_model.context_used(["the", "zebra", "cat"]) == ("cat",)  # "zebra cat" unseen
+    assert tiny_model.context_used(["zebra"]) == ()
+    assert CountingPredictor(order=1).fit(["a b"]).context_used(["a"]) == ()
+    tokens, probs = tiny_model.next_token_distribution(["the", "zebra", "cat"])
+    expected = tiny_model.next_token_distribution(["cat"])
+    assert tokens == expected[0] and np.allclose(probs, expected[1])
+
+
+class _EndsAfterOne:
+    """A model that always says "a", then "</s>"."""
+
+    def tokenize(self, text):
+        return text.split()
+
+    def detokenize(self, tokens):
+        return " ".join(tokens)
+
+    def next_token_distribution(self, context):
+        return (["a", "</s>"] if len(context) < 1 else ["</s>", "a"]), np.array([1.0, 0.0])
+
+
+def test_generate_stops_at_the_end_token():
+    rng = np.random.default_rng(0)
+    assert generate(_EndsAfterOne(), "", 5, rng, temperature=0, stop="</s>") == ["a"]
+    assert generate(_EndsAfterOne(), "", 3, rng, temperature=0) == ["a", "</s>", "</s>"]
+
+
 def test_counting_model_bad_input():
     with pytest.raises(ValueError, match="order must be an int >= 1"):
         CountingPredictor(order=0)
@@ -159,3 +192,16 @@ def test_counting_model_bad_input():
 def test_models_satisfy_the_protocol(tiny_model):
     assert isinstance(tiny_model, next_token.NextTokenModel)
     assert tiny_model.detokenize(["good", "night", "!"]) == "good night!"
+
+
+def test_sample_index_never_returns_an_impossible_token_when_the_sum_rounds_down():
+    from helpers.next_token import sample_index
+
+    probs = np.array(
+        [0.1978833507145231, 0.06834515769402957, 0.21010744491249186, 0.18367743570296985,
+         0.1742141096468524, 0.165772501329133, 0.0]
+    )  # fmt: skip
+    total = np.cumsum(probs)[-1]  # 0.9999999999999997 in floating point
+    u = float(np.nextafter(total, 1.0))  # a u in [0, 1) above the whole sum
+    assert total < u < 1.0
+    assert sample_index(probs, u) == 5  # the last possible token, not the impossible one

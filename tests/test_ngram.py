@@ -12,7 +12,7 @@ from nltk.lm.preprocessing import pad_both_ends, padded_everygram_pipeline
 from nltk.util import ngrams
 
 from helpers import data
-from helpers.ngram import BOS, UNK, NGramLM
+from helpers.ngram import BOS, SMOOTHINGS, UNK, NGramLM
 
 
 def _word_sentences(text: str) -> list[list[str]]:
@@ -194,3 +194,177 @@ def test_with_smoothing_reuses_the_counts(corpora):
     assert laplace.perplexity(test) == pytest.approx(fitted.perplexity(test), rel=1e-12)
     with pytest.raises(ValueError, match="k must be > 0"):
         kn.with_smoothing("add_k", k=0)
+
+
+@pytest.mark.parametrize("smoothing", ["mle", "add_k", "kneser_ney"])
+def test_order_one_has_an_end_marker_and_can_stop(corpora, smoothing):
+    train, test = corpora["char"]
+    lm = NGramLM(1, smoothing).fit(train)
+    assert "</s>" in lm.vocab and BOS not in lm.vocab
+    # one end marker per sentence: p(</s>) is sentences / (tokens + sentences) under MLE
+    if smoothing == "mle":
+        tokens = sum(map(len, train))
+        assert lm.prob("</s>") == pytest.approx(len(train) / (tokens + len(train)))
+    assert sum(lm.prob(t) for t in lm.vocab) == pytest.approx(1.0, abs=1e-12)
+    assert lm.distribution(()).sum() == pytest.approx(1.0, abs=1e-12)
+    tokens, probs = lm.next_token_distribution(())
+    assert "</s>" in tokens and probs.sum() == pytest.approx(1.0)
+    rng = np.random.default_rng(0)
+    lengths = [len(lm.generate(200, rng)) for _ in range(50)]
+    assert max(lengths) < 200  # every sample stopped at "</s>" before the limit
+    # perplexity scores every token and one end marker per sentence, the marker as itself
+    pairs = [p for s in test for p in lm.sentence_ngrams(s)]
+    assert len(pairs) == sum(map(len, test)) + len(test)
+    assert sum(token == "</s>" for _, token in pairs) == len(test)
+    expected = math.exp(-np.mean([math.log(lm.prob(t)) for _, t in pairs]))
+    assert lm.perplexity(test) == pytest.approx(expected, rel=1e-12)
+    assert lm.prob("</s>") != lm.prob(UNK)
+
+
+def test_order_one_differs_from_nltk_only_by_the_end_markers(corpora):
+    """nltk pads an order-1 model with nothing (no "</s>"): the counts of real tokens agree, and our
+    probabilities are nltk's times N / (N + S), since our S end markers join the N real tokens."""
+    train, test = corpora["char"]
+    ours = NGramLM(1, "mle").fit(train)
+    theirs = MLE(1)
+    theirs.fit(*padded_everygram_pipeline(1, train))
+    assert sorted(ours.vocab) == sorted([*theirs.vocab, "</s>"])
+    assert "</s>" not in theirs.vocab
+    n, s = sum(map(len, train)), len(train)
+    for token in {t for sentence in test for t in sentence}:
+        assert ours.counts[1][(ours.lookup(token),)] == theirs.counts[ours.lookup(token)]
+        assert ours.prob(token) == pytest.approx(theirs.score(token) * n / (n + s), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("tokens", "text"),
+    [
+        (
+            ["what", "?", "no", "!", "stay", ":", "go", ";", "here", ",", "now", "."],
+            "what? no! stay: go; here, now.",
+        ),
+        (["<s>", "i'll", "go", "!", "!", "</s>"], "i'll go!!"),
+        (["?", "who"], "? who"),
+    ],
+)
+def test_detokenize_attaches_punctuation_to_the_word_before(tokens, text):
+    lm = NGramLM(2)
+    assert lm.detokenize(tokens) == text
+    assert lm.detokenize(lm.tokenize(text)) == text
+
+
+def test_the_kneser_ney_exercise_reference_equals_the_bigram_model(corpora):
+    """Exercise 02.5's plain formula and NGramLM(2, "kneser_ney") agree, unseen cases included."""
+    from helpers.exercises.nb02_ngrams import bigram_counts, kneser_ney_prob
+
+    train, test = corpora["word"]
+    lm = NGramLM(2, "kneser_ney", discount=0.6).fit(train)
+    counts = bigram_counts(train)
+    pairs = [p for s in test[:30] for p in lm.sentence_ngrams(s)]
+    pairs += [(("zyzzyva",), "the"), (("the",), "zyzzyva"), (("my",), "lord")]
+    for (prev,), word in pairs:
+        expected = lm.prob(word, [prev])
+        if lm.lookup(prev) == UNK or lm.lookup(word) == UNK:
+            continue  # the model maps unknown tokens to <UNK>; the plain formula does not
+        assert kneser_ney_prob(counts, prev, word, 0.6) == pytest.approx(expected, rel=1e-12)
+    assert kneser_ney_prob(counts, "zyzzyva", "the", 0.6) == pytest.approx(
+        lm.prob("the", ["zyzzyva"]), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize("level", ["char", "word"])
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_arrays_give_the_probabilities_of_the_dict_version(corpora, level, order):
+    """The counts moved from dicts of string tuples into sorted numpy arrays: every probability,
+    distribution and perplexity is the old implementation's (tests/ngram_dict_reference.py)."""
+    from ngram_dict_reference import NGramLM as DictNGramLM
+
+    train, test = corpora[level]
+    min_count = 2 if level == "word" else 1
+    new = NGramLM(order, "kneser_ney", discount=0.6, min_count=min_count).fit(train)
+    old = DictNGramLM(order, "kneser_ney", discount=0.6, min_count=min_count).fit(train)
+    assert new.vocab == old.vocab and new.num_parameters() == old.num_parameters()
+    pairs = [p for s in test for p in new.sentence_ngrams(s)]
+    pairs += [(("zyzzyva", "q") * 2, "the"), (("the",) * 3, "zyzzyva"), ((), "a")]
+    for smoothing in SMOOTHINGS:
+        ours, theirs = new.with_smoothing(smoothing), old.with_smoothing(smoothing)
+        expected = np.array([theirs.prob(t, c) for c, t in pairs])
+        np.testing.assert_allclose(ours.probs(pairs), expected, rtol=1e-12, atol=1e-15)
+        assert [ours.prob(t, c) for c, t in pairs[:20]] == pytest.approx(expected[:20], 1e-12)
+        for context, _ in pairs[:: max(1, len(pairs) // 15)]:
+            np.testing.assert_allclose(
+                ours.distribution(context), theirs.distribution(context), rtol=1e-12, atol=1e-15
+            )
+            assert (
+                ours.next_token_distribution(context)[0][:5]
+                == (theirs.next_token_distribution(context)[0][:5])
+            )
+        assert ours.perplexity(test) == pytest.approx(theirs.perplexity(test), rel=1e-12)
+
+
+def test_the_count_views_read_like_the_old_dicts(corpora):
+    from ngram_dict_reference import NGramLM as DictNGramLM
+
+    train, _ = corpora["char"]
+    new, old = NGramLM(3).fit(train), DictNGramLM(3).fit(train)
+    for n in range(4):
+        assert dict(new.counts[n]) == dict(old.counts[n])
+    assert dict(new.context_total) == dict(old.context_total)
+    assert new.counts[2][("a", "n")] == old.counts[2][("a", "n")]
+    assert new.context_total.get(("q", "q"), 0) == 0 and ("zz",) not in new.counts[1]
+
+
+def test_a_literal_unk_token_is_the_unknown_token():
+    """nltk's tests: "<UNK>" in training text must not enter the vocabulary a second time."""
+    sentences = [["a", "b", "<UNK>"], ["a", "c", "b"]]
+    lm = NGramLM(2, "add_k", k=1.0).fit(sentences)
+    assert lm.vocab.count(UNK) == 1 and len(lm.vocab) == len(set(lm.vocab))
+    assert sum(lm.prob(t, ["a"]) for t in lm.vocab) == pytest.approx(1.0, abs=1e-12)
+    assert lm.counts[2][("b", UNK)] == 1
+    theirs = Laplace(2)
+    theirs.fit(*padded_everygram_pipeline(2, sentences))
+    assert set(lm.vocab) == set(theirs.vocab)
+    assert list(theirs.vocab).count(UNK) == 2  # nltk's own vocabulary has it twice
+
+
+@pytest.mark.parametrize(
+    ("min_count", "error", "words"),
+    [
+        (0, ValueError, "min_count must be an int >= 1"),
+        (-3, ValueError, "min_count must be an int >= 1"),
+        ("2", TypeError, "min_count must be an int >= 1, got '2'"),
+        (2.0, TypeError, "min_count must be an int"),
+        (True, TypeError, "min_count must be an int"),
+    ],
+)
+def test_bad_min_count_fails_at_once(min_count, error, words):
+    with pytest.raises(error, match=words):
+        NGramLM(2, min_count=min_count)
+
+
+def test_a_fixed_vocabulary_equals_nltks(corpora):
+    """vocabulary= as nltk's Vocabulary(words): a word in it but unseen in training keeps its own
+    smoothed probability; training words outside it count as <UNK>."""
+    train, test = corpora["word"]
+    words = sorted({t for s in train[:300] for t in s} | {"zyzzyva"})
+    ours = NGramLM(2, "add_k", k=0.1, vocabulary=words).fit(train)
+    theirs = Lidstone(0.1, 2, vocabulary=Vocabulary([*words, BOS, "</s>"], unk_cutoff=1))
+    theirs.fit(padded_everygram_pipeline(2, train)[0])
+    assert sorted(ours.vocab) == sorted(theirs.vocab)
+    assert ours.lookup("zyzzyva") == "zyzzyva" and "zyzzyva" not in {t for s in train for t in s}
+    assert 0 < ours.prob("zyzzyva", ["my"]) != ours.prob(UNK, ["my"])
+    pairs = [p for s in test[:20] for p in ours.sentence_ngrams(s)] + [(("my",), "zyzzyva")]
+    for context, token in pairs:
+        expected = theirs.score(token, context)
+        assert ours.prob(token, context) == pytest.approx(expected, rel=1e-12)
+    # Kneser-Ney's lowest order counts contexts a word continued: an unseen word gets 0, as in nltk
+    kn = NGramLM(2, "kneser_ney", discount=0.1, vocabulary=words).fit(train)
+    nltk_kn = KneserNeyInterpolated(2, discount=0.1, vocabulary=Vocabulary([*words, BOS, "</s>"]))
+    nltk_kn.fit(padded_everygram_pipeline(2, train)[0])
+    assert kn.prob("zyzzyva", ["my"]) == nltk_kn.score("zyzzyva", ["my"]) == 0.0
+    assert kn.prob("lord", ["my"]) == pytest.approx(nltk_kn.score("lord", ["my"]), rel=1e-12)
+    assert kn.distribution(["my"]).sum() == pytest.approx(1.0, abs=1e-12)
+    with pytest.raises(ValueError, match="min_count or vocabulary, not both"):
+        NGramLM(2, min_count=2, vocabulary=words)
+    with pytest.raises(TypeError, match="vocabulary must be an iterable of token strings"):
+        NGramLM(2, vocabulary="abc")

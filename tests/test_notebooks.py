@@ -4,6 +4,7 @@ committed copies are tidy; the lecturer copy passes every check."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -19,14 +20,30 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from make_lecturer_copy import lecturer_copy
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# Each notebook's budget on a quiet 2-core machine. A loaded laptop (a browser, another job) can
+# take longer with nothing wrong, so the budget is a hard limit only with STRICT_BUDGET=1 (CI, a
+# quiet machine); otherwise a notebook fails only past a hang guard, and the run time is reported.
 BUDGET_SECONDS = 90
+HANG_GUARD_SECONDS = 300
+STRICT_BUDGET = os.environ.get("STRICT_BUDGET") == "1"
 IDS = [p.stem for p in NOTEBOOKS]
 
 
 def _record(report_dir: Path, name: str, seconds: float, peak_mb: float) -> None:
-    (report_dir / f"notebook-{name}.json").write_text(
-        json.dumps({"notebook": name, "seconds": round(seconds, 1), "peak_rss_mb": round(peak_mb)})
-    )
+    row = {"notebook": name, "seconds": round(seconds, 1), "peak_rss_mb": round(peak_mb)}
+    row["budget_seconds"] = BUDGET_SECONDS
+    (report_dir / f"notebook-{name}.json").write_text(json.dumps(row))
+
+
+def _assert_within_time(name: str, seconds: float) -> None:
+    if STRICT_BUDGET:
+        assert seconds < BUDGET_SECONDS, f"{name} took {seconds:.0f} s (budget {BUDGET_SECONDS} s)"
+    else:
+        assert seconds < HANG_GUARD_SECONDS, f"{name} took {seconds:.0f} s: hung?"
+
+
+def _cell_timeout() -> int:
+    return BUDGET_SECONDS if STRICT_BUDGET else HANG_GUARD_SECONDS
 
 
 def test_there_are_notebooks():
@@ -36,9 +53,9 @@ def test_there_are_notebooks():
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_student_copy_runs_clean_offline_within_budget(path: Path, report_dir: Path):
-    run = execute(nbformat.read(path, as_version=4), cwd=path.parent)
+    run = execute(nbformat.read(path, as_version=4), cwd=path.parent, cell_timeout=_cell_timeout())
     _record(report_dir, path.stem, run.seconds, run.peak_rss_mb)
-    assert run.seconds < BUDGET_SECONDS, f"{path.name} took {run.seconds:.0f} s"
+    _assert_within_time(path.name, run.seconds)
     outputs = outputs_text(run.notebook)
     stderr = [(i, text[:300]) for i, kind, text in outputs if kind == "stderr"]
     assert not stderr, f"{path.name} wrote to stderr (warnings?): {stderr}"
@@ -50,7 +67,8 @@ def test_student_copy_runs_clean_offline_within_budget(path: Path, report_dir: P
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_lecturer_copy_passes_every_check(path: Path, report_dir: Path):
     filled = lecturer_copy(nbformat.read(path, as_version=4))
-    run = execute(filled, cwd=path.parent)
+    run = execute(filled, cwd=path.parent, cell_timeout=_cell_timeout())
+    _assert_within_time(f"lecturer copy of {path.name}", run.seconds)
     verdicts = [
         (i, line)
         for i, _, text in outputs_text(run.notebook)
@@ -106,7 +124,10 @@ def test_exercise_cells_use_registered_ids_and_follow_the_pattern(path: Path):
     registered = sorted(i for i in REGISTRY if i.startswith(prefix))
     assert sorted(set(ids)) == registered, "every registered exercise appears in its notebook"
     code_exercises = [i for i in registered if ".q" not in i]
-    assert len(code_exercises) >= 3
+    assert len(code_exercises) >= 5, f"{path.name}: at least 5 exercises, found {code_exercises}"
+    first_seen = list(dict.fromkeys(ids))
+    order = sorted(first_seen, key=lambda i: (".q" in i, int(i.split(".")[1].lstrip("q"))))
+    assert first_seen == order, f"exercises must appear in the order of their ids: {first_seen}"
 
 
 def test_notebooks_are_ruff_clean():

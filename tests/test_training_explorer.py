@@ -26,6 +26,19 @@ def test_shipped_checkpoint_reaches_its_recorded_validation_loss():
     assert vocab.itos == meta["vocab"]
     assert evaluate(model, valid) == pytest.approx(meta["valid_loss"], abs=1e-5)
     assert meta["valid_loss"] < 2.1  # clearly better than a bigram's ~2.45 nats
+    assert meta["best_step"] in meta["history"]["steps"]
+
+
+def test_shipped_checkpoint_on_the_held_out_test_names():
+    """The test names (never used by scripts/train_nplm.py) give a loss close to validation's."""
+    blob = torch.load(data.path("nplm_names.pt"), weights_only=True)
+    meta = blob["meta"]
+    model = NPLM(
+        len(meta["vocab"]), meta["context"], meta["embed_dim"], meta["hidden"], meta["dropout"]
+    )
+    load_checkpoint(data.path("nplm_names.pt"), model)
+    _, _, test = char_datasets(data.load_names("train"), data.load_names("test"), meta["context"])
+    assert abs(evaluate(model, test) - meta["valid_loss"]) < 0.1
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +49,7 @@ def sweep():
 def test_sweep_covers_the_grid_and_shows_overfitting(sweep):
     runs = runs_from_sweep(sweep)
     grid = sweep["grid"]
+    assert sweep["train_names"] == len(data.load_names("train")[:: sweep["slice"]])
     assert len(runs) == len(grid["lr"]) * len(grid["hidden"]) * len(grid["dropout"])
     big = choose(runs, 0.003, 256, 0.0)
     assert big.valid_loss[-1] - big.best[1] > 0.1  # validation rises after its best: overfitting

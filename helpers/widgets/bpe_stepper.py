@@ -1,5 +1,8 @@
 """The BPE merge stepper: a slider over the merges of a trained tokenizer, showing how a text's
-tokens change as the merges are applied one by one, and which pair step k merged."""
+tokens change as the merges are applied one by one, and which pair the last one merged.
+
+Merges are numbered from 0, as in notebook 01: merge k creates id 256 + k, so with the slider at
+k merges applied the last one is merge k - 1."""
 
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ from helpers.widgets.tokenizer_playground import chips_html, show_bytes
 @dataclass(frozen=True)
 class StepView:
     step: int  # how many merges have been applied to the vocabulary
-    merged: str  # "a" + "b" -> "ab" for merge number `step` (empty at step 0)
+    merged: str  # "merge k: 'a' + 'b' → 'ab' (id 256 + k)" for the last one, k = step - 1
+    # (empty at step 0)
     tokens: list[tuple[int, bytes]]  # the text's tokens using only the first `step` merges
 
 
@@ -35,8 +39,9 @@ def view_at(tokenizer: BPETokenizer, text: str, step: int) -> StepView:
     if step:
         (a, b), new = merges[step - 1]
         merged = (
-            f"'{show_bytes(tokenizer.token_bytes(a))}' + '{show_bytes(tokenizer.token_bytes(b))}'"
-            f" → '{show_bytes(tokenizer.token_bytes(new))}' (id {new})"
+            f"merge {step - 1}: '{show_bytes(tokenizer.token_bytes(a))}' + "
+            f"'{show_bytes(tokenizer.token_bytes(b))}' → '{show_bytes(tokenizer.token_bytes(new))}'"
+            f" (id {new})"
         )
     return StepView(step, merged, [(i, tokenizer.token_bytes(i)) for i in ids])
 
@@ -65,7 +70,11 @@ class BPEStepper:
 
     def update(self, change: object = None) -> None:
         view = view_at(self.tokenizer, self.text.value, self.step.value)
-        what = f"merge {view.step}: {view.merged}" if view.step else "no merges yet: raw bytes"
+        what = (
+            f"{view.step} merges applied; the last, {view.merged}"
+            if view.step
+            else "no merges yet: raw bytes"
+        )
         self.info.value = f"{what}; <b>{len(view.tokens)} tokens</b>"
         self.chips.value = chips_html(view.tokens)
 

@@ -1,9 +1,14 @@
 """The embedding map: chosen words in 2-D (PCA of their vectors), with analogy arrows.
 
-Type words (and pairs such as `man>woman`, drawn as arrows); the map is the projection of those
-words' vectors on their top two principal components. `compute_map` is pure, `map_svg` draws it
-as SVG for the live widget (fast), `draw_map` with matplotlib for static figures, and
-`EmbeddingMap` wires the controls.
+Type words (and pairs such as `man>woman`, drawn as arrows), or pick a relation; the map is the
+projection of those words' unit vectors on their top two principal components, drawn with equal
+scales on both axes so that angles and lengths on the map are not distorted. `compute_map` is
+pure, `map_svg` draws it as SVG for the live widget (fast), `draw_map` with matplotlib for static
+figures, and `EmbeddingMap` wires the controls.
+
+One relation at a time: the arrows of one relation (man>woman, king>queen, ...) come out nearly
+parallel when the map is fitted to those words alone; mix in a second relation (capitals) and the
+two principal components must serve both, so neither set of arrows need look parallel.
 """
 
 from __future__ import annotations
@@ -19,9 +24,18 @@ from matplotlib.figure import Figure
 
 from helpers import plots
 from helpers.ppmi import pca
-from helpers.word2vec import WordVectors
+from helpers.word_vectors import WordVectors
 
 DEFAULT_PAIRS = "man>woman, king>queen, lord>lady, he>she, father>mother, son>daughter"
+
+# Each relation gets its own map (see the module docstring); the first is the default.
+RELATIONS = {
+    "gender": "man>woman king>queen uncle>aunt boy>girl father>mother brother>sister",
+    "capitals": "france>paris italy>rome japan>tokyo germany>berlin spain>madrid russia>moscow",
+    "comparatives": "big>bigger small>smaller good>better long>longer strong>stronger",
+    "plurals": "lord>lords friend>friends eye>eyes hand>hands sword>swords",
+    "thou-verbs": "have>hast do>dost will>wilt shall>shalt can>canst",
+}
 
 
 @dataclass(frozen=True)
@@ -47,13 +61,16 @@ def parse_words(text: str) -> tuple[list[str], list[tuple[str, str]]]:
 
 
 def compute_map(vectors: WordVectors, text: str) -> MapView:
-    """Place the known words of `text` by a PCA fitted on their own vectors."""
+    """Place the known words of `text` by a PCA fitted on their own unit vectors.
+
+    Unit vectors, because cosine similarity (what neighbours and analogies use) ignores length:
+    on raw vectors a frequent word's long vector would dominate the components and the map."""
     words, pairs = parse_words(text)
     known = [w for w in words if w in vectors]
     unknown = [w for w in words if w not in vectors]
     if len(known) < 3:
         return MapView(known, np.zeros((len(known), 2)), [], (0.0, 0.0), unknown)
-    rows = np.stack([vectors[w] for w in known])
+    rows = np.stack([vectors.unit[vectors.id(w)] for w in known])
     p = pca(rows, k=2)
     index = {w: i for i, w in enumerate(known)}
     arrows = [(index[a], index[b]) for a, b in pairs if a in index and b in index]
@@ -71,8 +88,10 @@ def map_svg(view: MapView, width: int = 560, height: int = 380) -> str:
         return f"<div style='color:#b8474d'>{note}{_unknown_note(view)}</div>"
     pad = 40
     lo, hi = view.xy.min(axis=0), view.xy.max(axis=0)
-    span = np.maximum(hi - lo, 1e-9)
-    pts = pad + (view.xy - lo) / span * np.array([width - 2 * pad, height - 2 * pad])
+    box = np.array([width - 2 * pad, height - 2 * pad], dtype=float)
+    # one scale for both axes (equal aspect), the map centred in the box
+    scale = float(np.min(box / np.maximum(hi - lo, 1e-9)))
+    pts = pad + (box - (hi - lo) * scale) / 2 + (view.xy - lo) * scale
     pts[:, 1] = height - pts[:, 1]  # SVG's y axis points down
     parts = [
         f"<svg width='{width}' height='{height}' xmlns='http://www.w3.org/2000/svg' "
@@ -124,26 +143,43 @@ def draw_map(view: MapView, title: str = "word vectors, first two principal comp
             )
         ax.set_xlabel(_axis_label(0, view))
         ax.set_ylabel(_axis_label(1, view))
+        ax.set_aspect("equal", adjustable="datalim")  # one unit is as long on both axes
     ax.set_title(title)
     return fig
 
 
 class EmbeddingMap:
-    """Interactive 2-D map of chosen words; `vectors` is one WordVectors or name -> WordVectors."""
+    """Interactive 2-D map of chosen words; `vectors` is one WordVectors or name -> WordVectors.
+
+    `relations` (name -> words, default RELATIONS) fill the words box from a dropdown, one
+    relation per map; `words`, if given, is the starting text instead of the first relation's."""
 
     def __init__(
         self,
         vectors: WordVectors | Mapping[str, WordVectors],
-        words: str | Sequence[str] = DEFAULT_PAIRS,
+        words: str | Sequence[str] | None = None,
+        relations: Mapping[str, str] = RELATIONS,
     ):
         self.vectors = dict(vectors) if isinstance(vectors, Mapping) else {"vectors": vectors}
         if not self.vectors:
             raise ValueError("vectors must hold at least one set of word vectors")
+        self.relations = dict(relations)
+        if words is None:
+            if not self.relations:
+                raise ValueError("give words, or relations with at least one entry")
+            words = next(iter(self.relations.values()))
         text = words if isinstance(words, str) else ", ".join(words)
         self.choice = widgets.Dropdown(
             options=list(self.vectors),
             description="vectors",
             layout=widgets.Layout(display="" if len(self.vectors) > 1 else "none"),
+        )
+        starting = [n for n, v in self.relations.items() if v == text]
+        self.relation = widgets.Dropdown(
+            options=[*self.relations, "(your own words)"],
+            value=starting[0] if starting else "(your own words)",
+            description="relation",
+            layout=widgets.Layout(display="" if self.relations else "none"),
         )
         self.text = widgets.Textarea(
             value=text,
@@ -154,9 +190,15 @@ class EmbeddingMap:
         self.picture = widgets.HTML()
         self.choice.observe(self.update, names="value")
         self.text.observe(self.update, names="value")
-        self.widget = widgets.VBox([self.choice, self.text, self.picture])
+        self.relation.observe(self._pick_relation, names="value")
+        self.widget = widgets.VBox([self.choice, self.relation, self.text, self.picture])
         self.view: MapView | None = None
         self.update()
+
+    def _pick_relation(self, change: object = None) -> None:
+        """Put the chosen relation's words in the box (which redraws the map)."""
+        if self.relation.value in self.relations:
+            self.text.value = self.relations[self.relation.value]
 
     def update(self, change: object = None) -> None:
         """Recompute the map from the controls and redraw."""

@@ -1,8 +1,11 @@
 """The next-token explorer: type a context, see the model's next-token distribution and samples.
 
-It works with any `NextTokenModel` (counts in notebook 00, n-grams in 02, a GPT in 08). Logic and
-drawing are separate: `compute_view` is a pure function of the control values, `draw_view` turns
-its result into a figure, and `NextTokenExplorer` only wires ipywidgets controls to them.
+It works with any `NextTokenModel` (counts in notebook 00, n-grams in 02, a GPT in 08). A model
+that has a `context_used(tokens)` method (the n-gram models) shows the tokens it actually
+conditions on; any other model is shown as seeing the whole context. Entropy is in nats, like
+every loss in the series. Logic and drawing are separate: `compute_view` is a pure function of
+the control values, `draw_view` turns its result into a figure, and `NextTokenExplorer` only
+wires ipywidgets controls to them.
 """
 
 from __future__ import annotations
@@ -25,11 +28,12 @@ class ExplorerView:
     """What the explorer shows for one setting of its controls."""
 
     context: list[str]  # the tokens the model was given
+    used: list[str]  # the last tokens of the context that the distribution is conditioned on
     tokens: list[str]  # the most likely next tokens, most likely first
     probs: np.ndarray  # their probabilities after temperature and top-k, shape (n_bars,)
     rest: float  # total probability of every token not shown
-    entropy_bits: float  # entropy of the whole adjusted distribution
-    samples: list[str]  # sampled continuations of the context
+    entropy: float  # -sum p ln p of the whole adjusted distribution, in nats
+    samples: list[str]  # sampled continuations of the context, each cut at the end token
 
 
 def compute_view(
@@ -41,40 +45,63 @@ def compute_view(
     n_samples: int = 3,
     sample_length: int = 12,
     seed: int = 0,
+    stop: str | None = "</s>",
 ) -> ExplorerView:
     """The distribution of the next token after `text`, reshaped by temperature and top-k.
 
     temperature must be > 0; top_k = 0 keeps every token. Samples use numpy's generator seeded
-    with `seed`, so the same controls always show the same samples.
+    with `seed`, so the same controls always show the same samples; each ends early at `stop`.
     """
     if n_bars < 1:
         raise ValueError(f"n_bars must be >= 1, got {n_bars}")
     context = model.tokenize(text)
+    context_used = getattr(model, "context_used", None)
+    used = list(context_used(context)) if context_used is not None else list(context)
     tokens, probs = model.next_token_distribution(context)
     probs = top_k_filter(apply_temperature(probs, temperature), top_k)
     order = np.argsort(-probs, kind="stable")[:n_bars]
     nonzero = probs[probs > 0]
-    entropy = float(-(nonzero * np.log2(nonzero)).sum())
+    entropy = float(-(nonzero * np.log(nonzero)).sum())
     rng = np.random.default_rng(seed)
     samples = [
-        model.detokenize(generate(model, text, sample_length, rng, temperature, top_k))
+        model.detokenize(generate(model, text, sample_length, rng, temperature, top_k, stop))
         for _ in range(n_samples)
     ]
     return ExplorerView(
         context=context,
+        used=used,
         tokens=[tokens[i] for i in order],
         probs=probs[order],
         rest=float(max(0.0, 1.0 - probs[order].sum())),
-        entropy_bits=entropy,
+        entropy=entropy,
         samples=samples,
     )
+
+
+def context_html(view: ExplorerView, shown: int = 8) -> str:
+    """The end of the context, with the tokens the model conditions on in bold and the ones it
+    ignores (too far back, or dropped when backing off to a shorter seen context) in grey."""
+    n_used = len(view.used)
+    ignored = view.context[: len(view.context) - n_used]
+    tail = ignored[-max(shown - n_used, 1) :]
+    grey = html.escape(("… " if len(tail) < len(ignored) else "") + " ".join(tail))
+    if n_used:
+        plural = "s" if n_used != 1 else ""
+        bold = html.escape(("… " if n_used > shown else "") + " ".join(view.used[-shown:]))
+        what = f"the model conditions on the last {n_used} token{plural}: <b>{bold}</b>"
+    elif view.context:
+        what = "the model conditions on no context at all"
+    else:
+        what = "no context yet: the start of a text"
+    ignored_note = f"; ignored: <span style='color:#999'>{grey}</span>" if ignored else ""
+    return f"<span style='color:#555'>{what}{ignored_note}</span>"
 
 
 def draw_view(view: ExplorerView, title: str = "next-token distribution") -> Figure:
     """A bar chart of the view's top tokens."""
     fig, ax = plots.figure(6.0, 0.35 * len(view.tokens) + 1.2)
     plots.bar_distribution(ax, view.tokens, view.probs, highlight=0)
-    ax.set_title(f"{title}  (entropy {view.entropy_bits:.2f} bits)")
+    ax.set_title(f"{title}  (entropy {view.entropy:.2f} nats)")
     return fig
 
 
@@ -93,7 +120,7 @@ def bars_html(view: ExplorerView) -> str:
             f"<td style='padding-left:6px;font-family:monospace'>{p:.3f}</td></tr>"
         )
     return (
-        f"<div><b>Next token</b> (entropy {view.entropy_bits:.2f} bits; "
+        f"<div><b>Next token</b> (entropy {view.entropy:.2f} nats; "
         f"other tokens together: {view.rest:.3f})<table style='border-collapse:collapse'>"
         + "".join(rows)
         + "</table></div>"
@@ -128,12 +155,14 @@ class NextTokenExplorer:
         sample_length: int = 12,
         choice_label: str = "model",
         choice_as_slider: bool = False,
+        stop: str | None = "</s>",
     ):
         self.models = dict(models) if isinstance(models, Mapping) else {"model": models}
         if not self.models:
             raise ValueError("models must hold at least one model")
         self.n_bars = n_bars
         self.sample_length = sample_length
+        self.stop = stop
         self.seed = 0
         # Ordered choices (such as n-gram orders) read better on a slider than in a dropdown.
         choice = widgets.SelectionSlider if choice_as_slider else widgets.Dropdown
@@ -201,9 +230,9 @@ class NextTokenExplorer:
             n_bars=self.n_bars,
             sample_length=self.sample_length,
             seed=self.seed,
+            stop=self.stop,
         )
-        shown = html.escape(" ".join(self.view.context[-8:]) or "(nothing: the start of a text)")
-        self.status.value = f"<span style='color:#555'>tokens the model sees: …{shown}</span>"
+        self.status.value = context_html(self.view)
         self.chart.value = bars_html(self.view)
         self.samples.value = samples_html(self.view, self.text.value)
 
