@@ -130,6 +130,21 @@ def record(name: str, content: bytes, source: str, licence: str, rebuild: str) -
 NAME_SPLITS = ("train", "valid", "test", "all")
 
 
+def check_or_record(
+    built: dict[str, bytes], check: bool, source: str, licence: str, rebuild: str
+) -> int:
+    """What a rebuilding script ends with. With `check`, compare the built assets with the
+    shipped ones and print "identical" or which differ; otherwise record them (files and
+    manifest). Returns the script's exit code: 1 if a check found a difference, else 0."""
+    if check:
+        diff = differs(built)
+        print("identical" if not diff else f"differs: {', '.join(diff)}")
+        return 1 if diff else 0
+    for name, content in built.items():
+        record(name, content, source, licence, rebuild)
+    return 0
+
+
 def load_names(split: Literal["train", "valid", "test", "all"] = "all") -> list[str]:
     """Lower-case first names (1990 US census), sorted. About 5,200 names.
 

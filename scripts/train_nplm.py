@@ -106,13 +106,7 @@ def main() -> int:
     args = parser.parse_args()
     torch.set_num_threads(1)  # bit-for-bit repeatable runs
     built = {"nplm_names.pt": build_checkpoint(), "nplm_sweep.json": build_sweep()}
-    if args.check:
-        diff = data.differs(built)
-        print("identical" if not diff else f"differs: {', '.join(diff)}")
-        return 1 if diff else 0
-    for name, content in built.items():
-        data.record(name, content, SOURCE, LICENCE, REBUILD)
-    return 0
+    return data.check_or_record(built, args.check, SOURCE, LICENCE, REBUILD)
 
 
 if __name__ == "__main__":

@@ -109,3 +109,12 @@ def test_assets_rebuild_identically():
         text=True,
     )
     assert result.returncode == 0 and "identical" in result.stdout, result.stdout + result.stderr
+
+
+def test_check_or_record_compares_without_writing_when_checking(capsys):
+    shipped = data.path("names.txt").read_bytes()
+    assert data.check_or_record({"names.txt": shipped}, True, "s", "l", "r") == 0
+    assert capsys.readouterr().out.strip() == "identical"
+    assert data.check_or_record({"names.txt": shipped + b"x"}, True, "s", "l", "r") == 1
+    assert "differs: names.txt" in capsys.readouterr().out
+    assert data.path("names.txt").read_bytes() == shipped
