@@ -147,6 +147,13 @@ def page(browser, report_dir, request):
     tab.close()
 
 
+def _wait_until_idle(page) -> None:
+    """Wait until the notebook on screen has run every cell. Earlier tests leave their notebooks
+    open in other (hidden) tabs, each with its own indicator: only the visible one counts."""
+    idle = ".jp-Notebook-ExecutionIndicator[data-status='idle']:visible"
+    page.wait_for_selector(idle, timeout=180_000)
+
+
 def _open_and_run_all(page, url: str) -> None:
     """Open a notebook in JupyterLab and run all its cells (waiting for the kernel first)."""
     page.goto(url)
@@ -170,7 +177,7 @@ def test_lab_runs_notebook_00_and_slider_redraws_the_explorer(lab_url, page, rep
     bars = page.locator(".widget-html-content", has_text="Next token").first
     bars.wait_for(timeout=180_000)
     bars.scroll_into_view_if_needed()
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000)
+    _wait_until_idle(page)
     before = _explorer_bars(page)
     assert "be" in before
 
@@ -228,7 +235,7 @@ def test_lab_runs_notebook_05_and_the_attention_inspector_follows_its_controls(
     _open_and_run_all(page, lab_url + "lab/tree/notebooks/05_attention.ipynb")
     info = page.locator(".widget-html-content", has_text="mean entropy").first
     info.wait_for(timeout=180_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000)
+    _wait_until_idle(page)
     info.scroll_into_view_if_needed()
     inspector = page.locator(".widget-vbox", has=info).last
     before = inspector.inner_html()
