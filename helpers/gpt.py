@@ -189,12 +189,11 @@ class CausalSelfAttention(nn.Module):
         if cfg.attention == "sdpa" and record is None:
             y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
         else:
-            y, weights = attention.scaled_dot_product_attention(
-                q, k, v, mask=attention.causal_mask(T, T).to(x.device)
-            )
+            scores = attention.attention_scores(q, k)
+            weights = attention.masked_softmax(scores, attention.causal_mask(T, T).to(x.device))
             if record is not None:
                 record.append(weights.detach())
-            y = F.dropout(weights, p) @ v if p else y
+            y = F.dropout(weights, p) @ v
         y = y.transpose(1, 2).reshape(B, T, C)  # heads side by side again
         return self.dropout(self.proj(y))
 

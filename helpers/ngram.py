@@ -296,10 +296,7 @@ class NGramLM:
         Under "mle" an unseen context has no distribution: it falls back to the longest seen
         suffix of the context so that sampling can go on (as notebook 00's counting model does).
         """
-        context = self._context(context)
-        if self.smoothing == "mle":
-            while context and not self.context_total.get(context):
-                context = context[1:]
+        context = self.context_used(context) if self.smoothing == "mle" else self._context(context)
         probs = self.distribution(context)
         if BOS in self._index:  # never a next token: drop it
             probs[self._index[BOS]] = 0.0
