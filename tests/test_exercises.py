@@ -35,6 +35,8 @@ def _perturb(value):
         return 0.0 if math.isinf(value) else value + 0.5 + abs(value) * 0.1
     if isinstance(value, np.ndarray):
         return value + 0.1
+    if type(value).__module__.startswith("torch"):  # a tensor (torch is imported only if used)
+        return value + 0.1
     if isinstance(value, str):
         return value + "x"
     if isinstance(value, list | tuple):

@@ -214,3 +214,79 @@ def test_bad_input_to_forward():
         model(_ids(30, (1, 4)), _ids(30, (1, 3)))
     with pytest.raises(ValueError, match="or -100"):
         model(_ids(30, (1, 4)), torch.tensor([[1, 2, -5, 3]]))
+
+
+def test_notebook_exercise_references_agree_with_the_helpers():
+    """The numpy reference solutions of notebook 06's exercises equal helpers.gpt, torch and
+    Hugging Face's GPT-2 count."""
+    from helpers.attention import causal_mask, padding_mask
+    from helpers.exercises import nb06_transformer as ref
+    from helpers.gpt import Block
+
+    for length, dim in [(50, 16), (9, 7), (3, 1)]:
+        torch.testing.assert_close(
+            torch.from_numpy(ref.sinusoidal_encoding(length, dim)).float(),
+            sinusoidal_positions(length, dim),
+            rtol=0,
+            atol=1e-6,  # ours is float32
+        )
+
+    x = torch.randn(6, 8, dtype=torch.float64)
+    for base in (10_000.0, 100.0):
+        angles = rope_angles(20, 8, base)
+        positions = torch.tensor([0, 1, 4, 9, 13, 19])
+        ours = ref.rope_rotate(x.numpy(), positions.numpy(), base)
+        theirs = apply_rope(x[None, None], angles[positions], "interleaved")[0, 0]
+        torch.testing.assert_close(torch.from_numpy(ours), theirs, rtol=0, atol=1e-12)
+        one = ref.rope_rotate(x[2].numpy(), 4, base)  # one vector, one position
+        torch.testing.assert_close(torch.from_numpy(one), theirs[2], rtol=0, atol=1e-12)
+
+    x = torch.randn(2, 3, 6, dtype=torch.float64) * 3 + 1
+    gamma, beta = torch.rand(6, dtype=torch.float64) + 0.5, torch.randn(6, dtype=torch.float64)
+    for eps in (1e-5, 0.1):
+        ours = ref.layer_norm(x.numpy(), gamma.numpy(), beta.numpy(), eps)
+        theirs = F.layer_norm(x, (6,), gamma, beta, eps=eps)
+        torch.testing.assert_close(torch.from_numpy(ours), theirs, rtol=0, atol=1e-12)
+
+    lengths, T = [5, 2, 3], 5
+    mask = torch.from_numpy(ref.batch_attention_mask(lengths, T))
+    assert (mask == causal_mask(T) & padding_mask(lengths, T)[:, None, :]).all()
+    q, k, v = (torch.randn(3, T, 4, dtype=torch.float64) for _ in range(3))
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    assert not out.isnan().any()  # no query row is fully masked
+    for b, n in enumerate(lengths):  # each real token sees what it would see unpadded
+        alone = F.scaled_dot_product_attention(q[b, :n], k[b, :n], v[b, :n], is_causal=True)
+        torch.testing.assert_close(out[b, :n], alone, rtol=0, atol=1e-12)
+
+    for V, ctx, C, L, H in [(100, 16, 32, 2, 4), (65, 64, 48, 3, 4), (50257, 1024, 768, 12, 12)]:
+        sizes = {"vocab_size": V, "context": ctx, "d_model": C, "n_layer": L, "n_head": H}
+        hf_cfg = transformers.GPT2Config(
+            vocab_size=V, n_positions=ctx, n_embd=C, n_layer=L, n_head=H,
+            bos_token_id=0, eos_token_id=0,
+        )  # fmt: skip
+        with torch.device("meta"):  # counting needs no memory
+            model = GPT(GPTConfig.gpt2_style(**sizes))
+            hf = transformers.GPT2LMHeadModel(hf_cfg)
+        total = sum(p.numel() for p in hf.parameters())  # tied: the shared matrix once
+        assert ref.gpt2_parameter_count(V, ctx, C, L) == model.num_parameters()["total"] == total
+    assert ref.gpt2_parameter_count(50257, 1024, 768, 12) == 124_439_808
+
+    C, T = 8, 6
+    p = ref.block_parameters(C, 4 * C, seed=5, scale=3.0)
+    w = {name: torch.from_numpy(a) for name, a in p.items()}
+    no_bias = torch.zeros(3 * C, dtype=torch.float64)  # the exercise's attention has no biases
+    block = Block(GPTConfig.gpt2_style(n_head=1, d_model=C, context=T)).double().eval()
+    block.load_state_dict({  # nn.Linear computes x @ W.T: the row-vector weights go in transposed
+        "norm1.weight": w["ln1_g"], "norm1.bias": w["ln1_b"],
+        "attn.qkv.weight": torch.cat([w["W_q"], w["W_k"], w["W_v"]], dim=1).T,
+        "attn.qkv.bias": no_bias, "attn.proj.weight": w["W_o"].T, "attn.proj.bias": no_bias[:C],
+        "norm2.weight": w["ln2_g"], "norm2.bias": w["ln2_b"],
+        "mlp.fc.weight": w["W_1"].T, "mlp.fc.bias": w["b_1"],
+        "mlp.proj.weight": w["W_2"].T, "mlp.proj.bias": w["b_2"],
+    })  # fmt: skip
+    x = torch.randn(T, C, dtype=torch.float64) * 2
+    with torch.no_grad():
+        expected = block(x[None], None)[0]
+    got = torch.from_numpy(ref.block_forward(x.numpy(), p))
+    assert (expected - x).std() > 1.0  # the block changes x by a sizeable amount
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-10)
