@@ -154,6 +154,19 @@ def _wait_until_idle(page) -> None:
     page.wait_for_selector(idle, timeout=180_000)
 
 
+def _close_dialogs(page) -> None:
+    """Close any modal dialog JupyterLab put up (on a loaded machine, e.g. about a slow kernel),
+    printing its text: it would swallow the clicks that follow. What the notebook then shows is
+    still checked."""
+    dialogs = page.locator(".jp-Dialog")
+    for _ in range(3):
+        if not dialogs.count():
+            return
+        print("closing a JupyterLab dialog:", dialogs.first.inner_text()[:300].replace("\n", " "))
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(500)
+
+
 def _open_and_run_all(page, url: str) -> None:
     """Open a notebook in JupyterLab and run all its cells (waiting for the kernel first)."""
     page.goto(url)
@@ -163,6 +176,7 @@ def _open_and_run_all(page, url: str) -> None:
     page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for(timeout=120_000)
     first_cell_ran = page.locator(".jp-InputPrompt", has_text="[1]:").first
     for _attempt in range(3):
+        _close_dialogs(page)
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
         try:
