@@ -143,6 +143,23 @@ def describe_mismatch(
     return None if equal else f"expected {short_repr(expected)}, got {short_repr(got)}"
 
 
+Variant = tuple[Callable[[], Any], str]  # a typical mistake: how to compute it, and the advice
+
+
+def first_match(got: Any, variants: list[Variant]) -> str | None:
+    """The advice of the first typical mistake whose result equals `got` (a diagnosis helper:
+    recompute each mistake on the failing case, name the one the learner's answer matches)."""
+    for compute, advice in variants:
+        try:
+            with np.errstate(all="ignore"):
+                want = compute()
+            if describe_mismatch(want, got) is None:
+                return advice
+        except Exception:
+            continue
+    return None
+
+
 def _number_mismatch(expected: float, got: Any, rtol: float, atol: float) -> str | None:
     if _is_tensor(got) or isinstance(got, np.ndarray):
         if np.size(got) != 1:

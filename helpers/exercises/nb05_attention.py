@@ -7,9 +7,6 @@ learner's answer matches, so the advice is about what they actually did.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 
 from helpers.exercises.checking import (
@@ -17,27 +14,13 @@ from helpers.exercises.checking import (
     Exercise,
     MultipleChoice,
     NumericAnswer,
-    describe_mismatch,
+    Variant,
+    first_match,
 )
-
-Variant = tuple[Callable[[], Any], str]
 
 
 def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
-
-
-def _first_match(got: Any, variants: list[Variant]) -> str | None:
-    """The advice of the first typical mistake whose result equals `got`."""
-    for compute, advice in variants:
-        try:
-            with np.errstate(all="ignore"):
-                want = compute()
-            if describe_mismatch(want, got) is None:
-                return advice
-        except Exception:
-            continue
-    return None
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
@@ -102,7 +85,7 @@ def _additive_variants(query, keys, W_q, W_k, w) -> list[Variant]:
 
 
 def _diagnose_additive(case: Case, expected, got) -> str | None:
-    return _first_match(got, _additive_variants(*case.args))
+    return first_match(got, _additive_variants(*case.args))
 
 
 # 05.2 · scaled dot-product scores --------------------------------------------------------------
@@ -155,7 +138,7 @@ def _scores_variants(q, k) -> list[Variant]:
 
 
 def _diagnose_scores(case: Case, expected, got) -> str | None:
-    return _first_match(got, _scores_variants(*case.args))
+    return first_match(got, _scores_variants(*case.args))
 
 
 # 05.3 · the masked softmax ---------------------------------------------------------------------
@@ -238,7 +221,7 @@ def _softmax_variants(scores, mask) -> list[Variant]:
 
 
 def _diagnose_softmax(case: Case, expected, got) -> str | None:
-    return _first_match(got, _softmax_variants(*case.args))
+    return first_match(got, _softmax_variants(*case.args))
 
 
 # 05.4 · scaled dot-product attention -----------------------------------------------------------
@@ -305,7 +288,7 @@ def _attention_variants(q, k, v, mask) -> list[Variant]:
 
 
 def _diagnose_attention(case: Case, expected, got) -> str | None:
-    return _first_match(got, _attention_variants(*case.args))
+    return first_match(got, _attention_variants(*case.args))
 
 
 # 05.5 · a causal mask for a block of queries at the end of a longer context --------------------
@@ -355,7 +338,7 @@ def _causal_variants(num_queries, num_keys) -> list[Variant]:
 
 
 def _diagnose_causal(case: Case, expected, got) -> str | None:
-    return _first_match(got, _causal_variants(*case.args))
+    return first_match(got, _causal_variants(*case.args))
 
 
 # 05.6 · splitting the width into heads ---------------------------------------------------------
@@ -402,7 +385,7 @@ def _split_variants(x, num_heads) -> list[Variant]:
 
 
 def _diagnose_split(case: Case, expected, got) -> str | None:
-    return _first_match(got, _split_variants(*case.args))
+    return first_match(got, _split_variants(*case.args))
 
 
 EXERCISES = [

@@ -10,8 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises.checking import Case, Exercise, MultipleChoice, NumericAnswer
-from helpers.exercises.nb05_attention import Variant, _first_match, attention
+from helpers.exercises.checking import (
+    Case,
+    Exercise,
+    MultipleChoice,
+    NumericAnswer,
+    Variant,
+    first_match,
+)
+from helpers.exercises.nb05_attention import attention
 
 
 def _rng(seed: int) -> np.random.Generator:
@@ -81,7 +88,7 @@ def _sinusoidal_variants(length, dim) -> list[Variant]:
 
 
 def _diagnose_sinusoidal(case: Case, expected, got) -> str | None:
-    return _first_match(got, _sinusoidal_variants(*case.args))
+    return first_match(got, _sinusoidal_variants(*case.args))
 
 
 # 06.2 · a rotary (RoPE) rotation ---------------------------------------------------------------
@@ -172,7 +179,7 @@ def _rope_variants(x, position, base=10_000.0) -> list[Variant]:
 
 
 def _diagnose_rope(case: Case, expected, got) -> str | None:
-    return _first_match(got, _rope_variants(*case.args, **case.kwargs))
+    return first_match(got, _rope_variants(*case.args, **case.kwargs))
 
 
 # 06.3 · layer normalisation --------------------------------------------------------------------
@@ -258,7 +265,7 @@ def _layer_norm_variants(x, gamma, beta, eps=1e-5) -> list[Variant]:
 
 
 def _diagnose_layer_norm(case: Case, expected, got) -> str | None:
-    return _first_match(got, _layer_norm_variants(*case.args, **case.kwargs))
+    return first_match(got, _layer_norm_variants(*case.args, **case.kwargs))
 
 
 # 06.5 · the attention mask of a right-padded batch ---------------------------------------------
@@ -322,7 +329,7 @@ def _mask_variants(lengths, T) -> list[Variant]:
 
 
 def _diagnose_mask(case: Case, expected, got) -> str | None:
-    return _first_match(got, _mask_variants(*case.args))
+    return first_match(got, _mask_variants(*case.args))
 
 
 # 06.6 · GPT-2's parameter count ----------------------------------------------------------------
@@ -393,7 +400,7 @@ def _count_variants(vocab_size, context, d_model, n_layer) -> list[Variant]:
 
 
 def _diagnose_count(case: Case, expected, got) -> str | None:
-    return _first_match(got, _count_variants(*case.args))
+    return first_match(got, _count_variants(*case.args))
 
 
 # 06.4 · one pre-norm Transformer block ---------------------------------------------------------
@@ -557,7 +564,7 @@ def _block_variants(x, p) -> list[Variant]:
 
 
 def _diagnose_block(case: Case, expected, got) -> str | None:
-    return _first_match(got, _block_variants(*case.args))
+    return first_match(got, _block_variants(*case.args))
 
 
 EXERCISES = [

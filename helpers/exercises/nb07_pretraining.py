@@ -27,10 +27,10 @@ from helpers.exercises.checking import (
     MultipleChoice,
     NumericAnswer,
     Result,
+    Variant,
     describe_mismatch,
     short_repr,
 )
-from helpers.exercises.nb05_attention import Variant
 
 
 def _rng(seed: int) -> np.random.Generator:

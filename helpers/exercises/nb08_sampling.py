@@ -13,8 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises.checking import Case, Exercise, MultipleChoice, NumericAnswer
-from helpers.exercises.nb05_attention import Variant, _first_match
+from helpers.exercises.checking import (
+    Case,
+    Exercise,
+    MultipleChoice,
+    NumericAnswer,
+    Variant,
+    first_match,
+)
 
 
 def _rng(seed: int) -> np.random.Generator:
@@ -152,7 +158,7 @@ def _beam_variants(sums, log_probs, n, eos_id, length_penalty=1.0) -> list[Varia
 
 
 def _diagnose_beam(case: Case, expected, got) -> str | None:
-    return _first_match(got, _beam_variants(*case.args, **case.kwargs))
+    return first_match(got, _beam_variants(*case.args, **case.kwargs))
 
 
 # 08.2 · temperature, and its limit T -> 0 ------------------------------------------------------
@@ -244,7 +250,7 @@ def _temperature_variants(logits, temperature) -> list[Variant]:
 
 
 def _diagnose_temperature(case: Case, expected, got) -> str | None:
-    advice = _first_match(got, _temperature_variants(*case.args))
+    advice = first_match(got, _temperature_variants(*case.args))
     if advice is None and case.args[1] == 0:
         advice = (
             "temperature 0 cannot be a division (z / 0 is inf or nan): it is the limit T -> 0, "
@@ -327,7 +333,7 @@ def _top_k_variants(logits, k) -> list[Variant]:
 
 
 def _diagnose_top_k(case: Case, expected, got) -> str | None:
-    return _first_match(got, _top_k_variants(*case.args))
+    return first_match(got, _top_k_variants(*case.args))
 
 
 # 08.4 · top-p (nucleus), the boundary token kept ---------------------------------------------
@@ -418,7 +424,7 @@ def _top_p_variants(logits, p) -> list[Variant]:
 
 
 def _diagnose_top_p(case: Case, expected, got) -> str | None:
-    return _first_match(got, _top_p_variants(*case.args))
+    return first_match(got, _top_p_variants(*case.args))
 
 
 # 08.5 · the repetition penalty ----------------------------------------------------------------
@@ -508,7 +514,7 @@ def _penalty_variants(logits, ids, penalty) -> list[Variant]:
 
 
 def _diagnose_penalty(case: Case, expected, got) -> str | None:
-    return _first_match(got, _penalty_variants(*case.args))
+    return first_match(got, _penalty_variants(*case.args))
 
 
 # 08.6 · attention for one new token with a KV cache --------------------------------------------
@@ -581,7 +587,7 @@ def _cache_variants(q, k, v, K_cache, V_cache) -> list[Variant]:
 
 
 def _diagnose_cache(case: Case, expected, got) -> str | None:
-    return _first_match(got, _cache_variants(*case.args))
+    return first_match(got, _cache_variants(*case.args))
 
 
 EXERCISES = [
