@@ -324,23 +324,28 @@ class GPT(nn.Module):
                 f"{int(targets[bad][0])}"
             )
 
-    def _residual_stream(
-        self, idx: torch.Tensor, record: list | None, cache: KVCache | None = None
-    ) -> torch.Tensor:
-        """(B, T) ids -> (B, T, C) final-normed hidden states. With a cache, idx holds positions
-        cache.length .. cache.length + T - 1, and their keys and values are added to it."""
-        start, T = (0 if cache is None else cache.length), idx.shape[1]
+    def embed(self, idx: torch.Tensor, start: int = 0) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Token ids (B, T) at positions start .. start + T - 1 -> (the residual stream entering
+        the first block (B, T, C), dropout applied; RoPE's angles (T, head_dim / 2) or None)."""
+        T = idx.shape[1]
         x = self.tok_emb(idx)
         if self.pos_emb is not None:
             x = x + self.pos_emb(torch.arange(start, start + T, device=idx.device))
         if self.cfg.positions == "sinusoidal":
             x = x + self.sinusoids[start : start + T]
         angles = self.rope[start : start + T] if self.cfg.positions == "rope" else None
-        x = self.drop(x)
+        return self.drop(x), angles
+
+    def _residual_stream(
+        self, idx: torch.Tensor, record: list | None, cache: KVCache | None = None
+    ) -> torch.Tensor:
+        """(B, T) ids -> (B, T, C) final-normed hidden states. With a cache, idx holds positions
+        cache.length .. cache.length + T - 1, and their keys and values are added to it."""
+        x, angles = self.embed(idx, 0 if cache is None else cache.length)
         for i, block in enumerate(self.blocks):
             x = block(x, angles, record, None if cache is None else (cache, i))
         if cache is not None:
-            cache.advance(T)
+            cache.advance(idx.shape[1])
         return self.norm(x)
 
     def forward(

@@ -113,14 +113,8 @@ def gpt_logits(model: GPT, idx: torch.Tensor, past: Past = "recompute") -> torch
         raise TypeError(f"model must be a helpers.gpt.GPT, got {type(model).__name__}")
     _check_past(past)
     idx = model._check_ids(idx)
-    T = idx.shape[1]
-    x = model.tok_emb(idx)  # the embedding step of GPT._residual_stream, position by position
-    if model.pos_emb is not None:
-        x = x + model.pos_emb(torch.arange(T, device=idx.device))
-    if model.cfg.positions == "sinusoidal":
-        x = x + model.sinusoids[:T]
-    angles = model.rope[:T] if model.cfg.positions == "rope" else None
-    x = myopic_blocks(model.blocks, model.drop(x), angles, past)
+    x, angles = model.embed(idx)
+    x = myopic_blocks(model.blocks, x, angles, past)
     return model.head(model.norm(x))
 
 
