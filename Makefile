@@ -37,8 +37,9 @@ lab: $(RUNTIME_STAMP)  ## open the series in JupyterLab at notebook 00
 test: $(DEV_STAMP)  ## the whole test suite: units, exercises, widgets, notebooks, browser, slides
 	$(OFFLINE) $(BIN)/python -m pytest -n 2 --durations=8
 
-lint: $(DEV_STAMP)
+lint: $(DEV_STAMP)  ## ruff, and the layering of helpers/ (import-linter's contracts in pyproject.toml)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 slides: $(DEV_STAMP)  ## static reveal.js decks in build/slides/ (fetches reveal.js from npm once)
 	$(BIN)/python scripts/build_slides.py

@@ -17,8 +17,9 @@ import platform
 import tiktoken
 from stopwatch import timed
 
-from helpers import data, encodings
-from helpers.bpe import TIE_BREAKS, from_tiktoken, train_fast, train_naive
+from helpers import data
+from helpers.tokens import encodings
+from helpers.tokens.bpe import TIE_BREAKS, from_tiktoken, train_fast, train_naive
 
 # (characters of text, vocabulary size, pre-splitting pattern)
 CASES = [

@@ -5,10 +5,11 @@ nanoGPT's Shakespeare size (random weights: the work does not depend on them) an
     python benchmarks/bench_kv_cache.py      # both models: about 2 min on a quiet 2-core CPU
     python benchmarks/bench_kv_cache.py --threads 1 --repeats 1 --smollm2-lengths 32 128
 
-For each prompt length L, both ways first choose the same greedy tokens (helpers.kv_cache.
-measure_decoding checks it), then the time of new_tokens decoding steps is compared: without the
-cache each step re-reads the whole sequence (logits of the last position only), with it each
-step reads one token. The cached way's one-off prefill (reading the prompt) is shown apart.
+For each prompt length L, both ways first choose the same greedy tokens
+(helpers.transformer.kv_cache.measure_decoding checks it), then the time of new_tokens decoding
+steps is compared: without the cache each step re-reads the whole sequence (logits of the last
+position only), with it each step reads one token. The cached way's one-off prefill (reading the
+prompt) is shown apart.
 """
 
 from __future__ import annotations
@@ -19,9 +20,14 @@ import platform
 
 import torch
 
-from helpers import pretrained
-from helpers.gpt import GPT, GPTConfig
-from helpers.kv_cache import LLAMA_3_70B, DecodingTiming, kv_bytes_per_token, measure_decoding
+from helpers.transformer import pretrained
+from helpers.transformer.gpt import GPT, GPTConfig
+from helpers.transformer.kv_cache import (
+    LLAMA_3_70B,
+    DecodingTiming,
+    kv_bytes_per_token,
+    measure_decoding,
+)
 
 # nanoGPT's config/train_shakespeare_char.py: 6 layers, 6 heads, width 384, context 256
 SHAKESPEARE = GPTConfig.gpt2_style(vocab_size=65, context=256, n_layer=6, n_head=6, d_model=384)

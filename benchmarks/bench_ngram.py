@@ -1,4 +1,5 @@
-"""Kneser-Ney word trigram: helpers.ngram side by side with nltk.lm, on the Shakespeare corpus.
+"""Kneser-Ney word trigram: helpers.counting.ngram side by side with nltk.lm, on the Shakespeare
+corpus.
 
     python benchmarks/bench_ngram.py [--score-tokens 2000] [--small-lines 3000]
 
@@ -23,7 +24,7 @@ from nltk.lm.preprocessing import padded_everygram_pipeline
 from stopwatch import timed
 
 from helpers import data
-from helpers.ngram import BOS, NGramLM
+from helpers.counting.ngram import BOS, NGramLM
 
 ORDER, DISCOUNT, MIN_COUNT = 3, 0.75, 2
 
@@ -48,7 +49,8 @@ def compare(name: str, train: list[list[str]], valid: list[list[str]], score_tok
         return lm
 
     theirs, theirs_fit = timed(fit_nltk)
-    # Pairs whose context ends in <s> are where the two differ by design (see helpers/ngram.py).
+    # Pairs whose context ends in <s> are where the two differ by design (see
+    # helpers/counting/ngram.py).
     pairs = [
         (ctx, ours.lookup(tok))
         for s in valid

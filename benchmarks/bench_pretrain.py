@@ -6,12 +6,12 @@ configuration, on our Shakespeare training split, both scored on the whole valid
 
 Goal (issue 13): "fast" reaches nanogpt-cpu's validation loss in at most half its wall time.
 Throughput is reported as tokens/s and as achieved GFLOP/s, training FLOPs per token
-(helpers.flops: 6 x matmul weights, unembedding included, + 12 x layers x context x width for
-attention) times tokens/s, against the fp32 matrix-multiply ceiling of this machine measured in
-the same run with the same thread count (the best of square GEMMs of 1024 and 2048): a
-model-FLOPs utilisation (MFU). Wall time counts the training steps only (helpers.gpt_train's
-`seconds`): the final evaluation is the same for both. The ablation removes one of fast's
-changes at a time, at fast's own budget, to say which change bought what.
+(helpers.transformer.flops: 6 x matmul weights, unembedding included, + 12 x layers x context x
+width for attention) times tokens/s, against the fp32 matrix-multiply ceiling of this machine
+measured in the same run with the same thread count (the best of square GEMMs of 1024 and 2048): a
+model-FLOPs utilisation (MFU). Wall time counts the training steps only
+(helpers.pretraining.trainer's `seconds`): the final evaluation is the same for both. The ablation
+removes one of fast's changes at a time, at fast's own budget, to say which change bought what.
 Timings are noisy on a shared machine: the load average is printed before and after.
 """
 
@@ -25,11 +25,11 @@ from dataclasses import replace
 
 import torch
 
-from helpers.char_tokens import shakespeare_tokens
-from helpers.flops import flops_per_token
-from helpers.gpt import GPT, GPTConfig
-from helpers.gpt_recipes import Recipe, recipe
-from helpers.gpt_train import train_gpt
+from helpers.pretraining.recipes import Recipe, recipe
+from helpers.pretraining.trainer import train_gpt
+from helpers.tokens.char_tokens import shakespeare_tokens
+from helpers.transformer.flops import flops_per_token
+from helpers.transformer.gpt import GPT, GPTConfig
 
 
 def gemm_ceiling(repeats: int = 5) -> float:

@@ -28,8 +28,9 @@ import numpy as np
 import torch
 from gensim.models import Word2Vec
 
-from helpers import data, word2vec, word_vectors
-from helpers.word_vectors import WordVectors
+from helpers import data
+from helpers.vectors import word2vec, word_vectors
+from helpers.vectors.word_vectors import WordVectors
 
 SETTINGS = {"dim": 100, "window": 5, "negative": 5, "min_count": 5, "epochs": 5}
 WORKERS = 2

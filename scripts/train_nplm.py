@@ -24,8 +24,8 @@ import torch
 from tqdm.auto import tqdm
 
 from helpers import data
-from helpers.nplm import NPLM, char_datasets
-from helpers.train import save_checkpoint, train
+from helpers.neural.nplm import NPLM, char_datasets
+from helpers.neural.train import save_checkpoint, train
 
 REBUILD = "python scripts/train_nplm.py"
 SOURCE = "trained by scripts/train_nplm.py on assets/names.txt"

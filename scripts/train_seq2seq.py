@@ -11,7 +11,7 @@ assets/manifest.json.
 Each is trained on random strings of 1 to 16 letters and saved with torch.save (load with
 torch.load(..., weights_only=True)); its metadata records the configuration, the training loss
 curve and the exact-match accuracy by length on a fixed, seeded test set, which
-tests/test_seq2seq.py recomputes.
+tests/attention/test_seq2seq.py recomputes.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import time
 import torch
 
 from helpers import data
-from helpers.seq2seq import KINDS, Seq2Seq, accuracy_by_length, fixed_strings, train
+from helpers.attention.seq2seq import KINDS, Seq2Seq, accuracy_by_length, fixed_strings, train
 
 REBUILD = "python scripts/train_seq2seq.py"
 SOURCE = "trained by scripts/train_seq2seq.py on random strings (no data file)"

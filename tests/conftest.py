@@ -26,6 +26,17 @@ def offline_env() -> dict[str, str]:
     return env
 
 
+@pytest.fixture(scope="module")
+def smollm2():
+    """SmolLM2-135M-Instruct in our GPT (about 1 GB, a few seconds), once per test module."""
+    from helpers.transformer import pretrained
+
+    try:
+        return pretrained.load_smollm2()
+    except pretrained.ModelNotInstalledError as err:
+        pytest.skip(f"SmolLM2 is not installed (`make setup` installs it): {err}")
+
+
 @pytest.fixture(scope="session")
 def report_dir() -> Path:
     REPORT.mkdir(parents=True, exist_ok=True)

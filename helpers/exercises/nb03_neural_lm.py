@@ -1,5 +1,5 @@
 """Exercises and review questions of notebook 03, the neural language model (numpy versions of
-the pieces in helpers.grad and helpers.train).
+the pieces in helpers.neural.grad and helpers.neural.train).
 
 Each diagnosis recomputes the typical mistakes on the failing case and names the one the
 learner's answer matches, so the advice is about what they actually did. torch is imported
@@ -376,7 +376,7 @@ def _autograd_gradients(params, idx, targets):
     """The truth for 03.5: autograd on a real NPLM (float64) holding `params`."""
     import torch
 
-    from helpers.nplm import NPLM
+    from helpers.neural.nplm import NPLM
 
     vocab_size, embed_dim = params["C"].shape
     hidden, width = params["W1"].shape
@@ -394,7 +394,7 @@ def _nplm_params(vocab_size, context, embed_dim, hidden, seed, scale=None) -> di
     """A real NPLM's initial parameters (float64, seeded), optionally all scaled by `scale`."""
     import torch
 
-    from helpers.nplm import NPLM
+    from helpers.neural.nplm import NPLM
 
     with torch.random.fork_rng(devices=[]):  # leave the notebook's global RNG alone
         torch.manual_seed(seed)
@@ -409,7 +409,7 @@ def _nplm_params(vocab_size, context, embed_dim, hidden, seed, scale=None) -> di
 def _chain_cases() -> list[Case]:
     # Windows of the names "emma" and "ava" (a = 1, ..., z = 26, boundary "." = 0): the boundary
     # repeats inside "..." and across the batch, as in the real training data.
-    from helpers.nplm import windows
+    from helpers.neural.nplm import windows
 
     idx, targets = (t.numpy() for t in windows([[5, 13, 13, 1], [1, 22, 1]], 3))
     r = _rng(7)

@@ -1,5 +1,5 @@
 """Exercises and review questions of notebook 04, word2vec (numpy versions of the pieces in
-helpers.word2vec)."""
+helpers.vectors.word2vec)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Exercises and review questions of notebook 05, attention (numpy versions of the pieces in
-helpers.attention).
+helpers.attention.attention).
 
 Each diagnosis recomputes the typical mistakes on the failing case and names the one the
 learner's answer matches, so the advice is about what they actually did.
@@ -548,7 +548,7 @@ EXERCISES = [
         answer="b",
         explanations={
             "a": "That is what a new token at the end of the context should get, which is why "
-            "helpers.attention.causal_mask aligns lower-right instead.",
+            "helpers.attention.attention.causal_mask aligns lower-right instead.",
             "b": "is_causal builds tril(ones(L, S)): row 0 keeps key 0 only, so the weight on "
             "v[0] is 1.",
             "c": "Key 0 is always allowed by a causal mask, so no row is fully masked.",

@@ -1,6 +1,6 @@
 """Exercises and review questions of notebook 06, the transformer (numpy versions of the pieces in
-helpers.gpt: sinusoidal positions, RoPE, LayerNorm, a batch's attention mask, GPT-2's parameter
-count and one pre-norm block).
+helpers.transformer.gpt: sinusoidal positions, RoPE, LayerNorm, a batch's attention mask, GPT-2's
+parameter count and one pre-norm block).
 
 Each diagnosis recomputes the typical mistakes on the failing case and names the one the
 learner's answer matches, so the advice is about what they actually did.

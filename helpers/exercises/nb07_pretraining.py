@@ -1,7 +1,7 @@
 """Exercises and review questions of notebook 07, pretraining (numpy versions of the pieces of
-helpers.gpt_train and helpers.flops: the shifted next-token loss, a batch of random windows, the
-warmup + cosine schedule, gradient clipping, FLOPs per token; and, in torch, the myopic attention
-step of helpers.myopic).
+helpers.pretraining.trainer and helpers.transformer.flops: the shifted next-token loss, a batch of
+random windows, the warmup + cosine schedule, gradient clipping, FLOPs per token; and, in torch, the
+myopic attention step of helpers.pretraining.myopic).
 
 Each diagnosis recomputes the typical mistakes on the failing case and names the one the
 learner's answer matches, so the advice is about what they actually did. torch is imported

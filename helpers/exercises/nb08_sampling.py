@@ -1,11 +1,11 @@
 """Exercises and review questions of notebook 08, sampling (numpy versions of the pieces in
-helpers.beam_search, helpers.sampling and helpers.kv_cache: one step of beam search, temperature
-with its greedy limit, top-k with Hugging Face's ties, top-p with the boundary token, the
-repetition penalty, and attention for one new token with a KV cache).
+helpers.decoding.beam_search, helpers.decoding.sampling and helpers.transformer.kv_cache: one step
+of beam search, temperature with its greedy limit, top-k with Hugging Face's ties, top-p with the
+boundary token, the repetition penalty, and attention for one new token with a KV cache).
 
-Filters work on logits, as helpers.sampling does: a removed token gets the logit -inf (softmax
-gives it probability 0). Each diagnosis recomputes the typical mistakes on the failing case and
-names the one the learner's answer matches. The references use numpy alone, so that the lecturer
+Filters work on logits, as helpers.decoding.sampling does: a removed token gets the logit -inf
+(softmax gives it probability 0). Each diagnosis recomputes the typical mistakes on the failing case
+and names the one the learner's answer matches. The references use numpy alone, so that the lecturer
 copy can paste them into the notebook.
 """
 
@@ -755,7 +755,7 @@ EXERCISES = [
             "c": "On a peaked distribution top-p 0.9 can keep a single token, fewer than any "
             "k > 1.",
             "d": "Both can be expressed on either; Hugging Face applies them one after the "
-            "other (top-k, then top-p), as helpers.sampling does.",
+            "other (top-k, then top-p), as helpers.decoding.sampling does.",
         },
     ),
     NumericAnswer(

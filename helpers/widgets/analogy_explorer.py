@@ -16,7 +16,7 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from helpers import plots
-from helpers.word_vectors import UnknownWordError, WordVectors
+from helpers.vectors.word_vectors import UnknownWordError, WordVectors
 
 METHODS = {"3CosAdd": "3cosadd", "3CosMul": "3cosmul"}
 

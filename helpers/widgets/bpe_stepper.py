@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 
-from helpers.bpe import BPETokenizer, merge
+from helpers.tokens.bpe import BPETokenizer, merge
 from helpers.widgets.tokenizer_playground import chips_html, show_bytes
 
 

@@ -23,8 +23,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from helpers import plots
-from helpers.ppmi import pca
-from helpers.word_vectors import WordVectors
+from helpers.vectors.ppmi import pca
+from helpers.vectors.word_vectors import WordVectors
 
 DEFAULT_PAIRS = "man>woman, king>queen, lord>lady, he>she, father>mother, son>daughter"
 

@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from helpers import plots
-from helpers.next_token import NextTokenModel, apply_temperature, generate, top_k_filter
+from helpers.counting.next_token import NextTokenModel, apply_temperature, generate, top_k_filter
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,16 @@ distribution, and samples drawn with them.
 
 Each filter is shown as a stage: the distribution going in (outlined bars), what comes out after
 renormalising (filled bars; removed tokens are grey), the cut drawn where the filter stops, and
-how many tokens and how much probability survive. The transforms are helpers.sampling's, in
+how many tokens and how much probability survive. The transforms are helpers.decoding.sampling's, in
 Hugging Face's order (temperature, top-k, top-p, min-p), so what you see is what generate does.
 
-It works with any `NextTokenModel` (helpers.next_token): the counting models of notebooks 00
-and 02, or our GPT and SmolLM2 through helpers.gpt_predictor.GPTPredictor. Logic and drawing are
-separate: `compute_view` is a pure function of a distribution and the settings, `stages_html`
-and `draw_view` draw it, `sample_continuations` draws the samples, and `SamplingExplorer` wires
-controls to them. Moving a slider recomputes the filters only (the model's distribution for the
-context is cached); samples are drawn when asked for, with a message while they are.
+It works with any `NextTokenModel` (helpers.counting.next_token): the counting models of notebooks
+00 and 02, or our GPT and SmolLM2 through helpers.decoding.predictors.GPTPredictor. Logic and
+drawing are separate: `compute_view` is a pure function of a distribution and the settings,
+`stages_html` and `draw_view` draw it, `sample_continuations` draws the samples, and
+`SamplingExplorer` wires controls to them. Moving a slider recomputes the filters only (the
+model's distribution for the context is cached); samples are drawn when asked for, with a message
+while they are.
 """
 
 from __future__ import annotations
@@ -27,14 +28,16 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from helpers import plots, sampling
-from helpers.next_token import NextTokenModel
+from helpers import plots
+from helpers.counting.next_token import NextTokenModel
+from helpers.decoding import sampling
 from helpers.widgets.attention_inspector import show_token
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The decoding settings the explorer varies (helpers.sampling's defaults change nothing)."""
+    """The decoding settings the explorer varies (the defaults, helpers.decoding.sampling's, change
+    nothing)."""
 
     temperature: float = 1.0
     top_k: int = 0
@@ -235,8 +238,8 @@ def sample_continuations(
     progress: Callable[[int], None] | None = None,
 ) -> list[str]:
     """n_samples continuations of `text`, each up to `length` tokens, drawn token by token with
-    helpers.sampling.next_token under `settings` and a torch Generator seeded with `seed`. A
-    sample ends early at the token `stop` (not included). progress(i) is called after sample i.
+    helpers.decoding.sampling.next_token under `settings` and a torch Generator seeded with `seed`.
+    A sample ends early at the token `stop` (not included). progress(i) is called after sample i.
 
     Each continuation is the text that follows the prompt's own tokens, separator included
     (" dog" after "the" for a word model), so prompt + continuation reads right."""

@@ -12,8 +12,9 @@ from collections.abc import Callable, Mapping
 
 import ipywidgets as widgets
 
-from helpers import encodings, plots
-from helpers.bpe import BPETokenizer
+from helpers import plots
+from helpers.tokens import encodings
+from helpers.tokens.bpe import BPETokenizer
 
 TokenizeFn = Callable[[str], list[tuple[int, bytes]]]
 CHIP_COLOURS = ["#cfe0f3", "#f8d9c4", "#d3ead7", "#eed3d5", "#e1d8ee", "#e9dfcf"]

@@ -3,7 +3,7 @@ exercise id -> [(wrong function, words its failure message must contain), ...]).
 
 Every code exercise needs at least three, each plausible: it agrees with the reference on the
 easy cases and is caught only by a case written to tell it apart (competing cases, edge rows,
-different scales); tests/test_exercises.py checks that each fails with a
+different scales); tests/exercises/test_exercises.py checks that each fails with a
 message containing its words.
 """
 

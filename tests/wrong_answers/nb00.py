@@ -1,5 +1,5 @@
 """Typical wrong answers to the exercises of notebook 00, each with words its failure message
-must contain (tests/test_exercises.py checks them)."""
+must contain (tests/exercises/test_exercises.py checks them)."""
 
 import math
 

@@ -1,6 +1,6 @@
 """Typical wrong answers to the exercises of notebook 02, each with words its failure message
-must contain (tests/test_exercises.py checks them). Each agrees with the reference on the first,
-easy case and is caught by a case written to tell it apart."""
+must contain (tests/exercises/test_exercises.py checks them). Each agrees with the reference on the
+first, easy case and is caught by a case written to tell it apart."""
 
 import math
 from collections import Counter
