@@ -18,6 +18,7 @@ import tiktoken
 from stopwatch import timed
 
 from helpers import data
+from helpers.device import cpu_description
 from helpers.tokens import encodings
 from helpers.tokens.bpe import TIE_BREAKS, from_tiktoken, train_fast, train_naive
 
@@ -37,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     corpus = data.load_text("shakespeare", "train")
     print(
-        f"{platform.machine()}, {os.cpu_count()} CPUs, python {platform.python_version()}, "
+        f"{cpu_description()}, {os.cpu_count()} CPUs, python {platform.python_version()}, "
         f"tiktoken {tiktoken.__version__}; tie rule 'smallest' unless shown\n"
     )
     print(f"{'text':>9s} {'vocab':>5s} {'pattern':>7s} {'naive s':>8s} {'ours s':>7s} "

@@ -20,6 +20,7 @@ import platform
 
 import torch
 
+from helpers.device import cpu_description
 from helpers.transformer import pretrained
 from helpers.transformer.gpt import GPT, GPTConfig
 from helpers.transformer.kv_cache import (
@@ -85,7 +86,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="keep the fastest of this many")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"{platform.machine()}, {os.cpu_count()} CPUs ({args.threads} threads), python "
+    print(f"{cpu_description()}, {os.cpu_count()} CPUs ({args.threads} threads), python "
           f"{platform.python_version()}, torch {torch.__version__}; float32, batch 1")  # fmt: skip
 
     torch.manual_seed(0)

@@ -25,6 +25,7 @@ from stopwatch import timed
 
 from helpers import data
 from helpers.counting.ngram import BOS, NGramLM
+from helpers.device import cpu_description
 
 ORDER, DISCOUNT, MIN_COUNT = 3, 0.75, 2
 
@@ -90,7 +91,7 @@ def main() -> None:
     args = parser.parse_args()
     train, valid = sentences("train"), sentences("valid")
     print(
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"{cpu_description()}, {os.cpu_count()} CPUs, "
         f"python {platform.python_version()}, nltk {nltk.__version__}"
     )
     compare("small corpus", train[: args.small_lines], valid, args.score_tokens)

@@ -9,7 +9,11 @@ Throughput is reported as tokens/s and as achieved GFLOP/s, training FLOPs per t
 (helpers.transformer.flops: 6 x matmul weights, unembedding included, + 12 x layers x context x
 width for attention) times tokens/s, against the fp32 matrix-multiply ceiling of this machine
 measured in the same run with the same thread count (the best of square GEMMs of 1024 and 2048): a
-model-FLOPs utilisation (MFU). Wall time counts the training steps only
+model-FLOPs utilisation (MFU). The header prints the CPU's vector extensions and a 512 x 512
+product in float32 and in bfloat16: without bfloat16 instructions (AVX2-only CPUs, most laptops)
+bfloat16 is about 100x slower, which is why our Muon (helpers.pretraining.muon) runs
+Newton-Schulz in float32 on a CPU; an ablation row measures torch's bfloat16 way. Wall time counts
+the training steps only
 (helpers.pretraining.trainer's `seconds`): the final evaluation is the same for both. The ablation
 removes one of fast's changes at a time, at fast's own budget, to say which change bought what.
 Timings are noisy on a shared machine: the load average is printed before and after.
@@ -19,12 +23,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 from dataclasses import replace
 
 import torch
 
+from helpers.device import cpu_description
 from helpers.pretraining.recipes import Recipe, recipe
 from helpers.pretraining.trainer import train_gpt
 from helpers.tokens.char_tokens import shakespeare_tokens
@@ -43,6 +47,22 @@ def gemm_ceiling(repeats: int = 5) -> float:
             a @ b
             best = max(best, 2 * n**3 / (time.perf_counter() - start) / 1e9)
     return best
+
+
+def gemm_rates(n: int = 512, repeats: int = 3) -> dict[torch.dtype, float]:
+    """GFLOP/s of an n x n matrix product in float32 and in bfloat16 (the best of `repeats`):
+    the sizes of Muon's Newton-Schulz products, on CPUs with and without bfloat16 instructions."""
+    rates = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
+        a @ b  # warm up
+        best = 0.0
+        for _ in range(repeats):
+            start = time.perf_counter()
+            a @ b
+            best = max(best, 2 * n**3 / (time.perf_counter() - start) / 1e9)
+        rates[dtype] = best
+    return rates
 
 
 def run(r: Recipe, train_ids: torch.Tensor, valid_ids: torch.Tensor) -> dict[str, float]:
@@ -86,6 +106,9 @@ def ablations(fast: Recipe, nano: Recipe) -> dict[str, Recipe]:
         ),
         "- 1 layer (nanoGPT's 4)": replace(fast, model=replace(m, n_layer=nano.model.n_layer)),
         "+ Llama blocks (RoPE, RMSNorm, SwiGLU)": replace(fast, model=llama),
+        "+ Newton-Schulz in bfloat16 (torch.optim.Muon's)": replace(
+            fast, train=replace(t, muon_precision="bfloat16")
+        ),
         "+ a second layer, 600k tokens": replace(
             fast, model=replace(m, n_layer=2), train=replace(t, tokens=600_000)
         ),
@@ -98,14 +121,19 @@ def main() -> None:
     parser.add_argument("--no-ablation", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    machine = platform.processor() or platform.machine()
     print(
-        f"{machine}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} threads; "
-        f"load average {os.getloadavg()[0]:.1f}"
+        f"{cpu_description()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+        f"{args.threads} threads; load average {os.getloadavg()[0]:.1f}"
     )
     train_ids, valid_ids = shakespeare_tokens("train"), shakespeare_tokens("valid")
     ceiling = gemm_ceiling()
-    print(f"fp32 GEMM ceiling: {ceiling:.0f} GFLOP/s")
+    rates = gemm_rates()
+    print(
+        f"fp32 GEMM ceiling: {ceiling:.0f} GFLOP/s; 512 x 512 products: float32 "
+        f"{rates[torch.float32]:.1f} GFLOP/s, bfloat16 {rates[torch.bfloat16]:.1f} GFLOP/s "
+        f"({rates[torch.float32] / rates[torch.bfloat16]:.1f}x slower: Newton-Schulz in bfloat16 "
+        f"costs that much more)"
+    )
     runs = {"nanogpt-cpu": recipe("nanogpt-cpu"), "fast": recipe("fast")}
     # Comparable losses: the same split, scored with windows of the same length.
     assert runs["fast"].train.context == runs["nanogpt-cpu"].train.context

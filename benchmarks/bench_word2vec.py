@@ -29,6 +29,7 @@ import torch
 from gensim.models import Word2Vec
 
 from helpers import data
+from helpers.device import cpu_description
 from helpers.vectors import word2vec, word_vectors
 from helpers.vectors.word_vectors import WordVectors
 
@@ -76,7 +77,7 @@ def main() -> int:
     args = parser.parse_args()
     torch.set_num_threads(WORKERS)
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs; python {platform.python_version()},"
+        f"machine: {cpu_description()}, {os.cpu_count()} CPUs; python {platform.python_version()},"
         f" torch {torch.__version__} ({torch.get_num_threads()} threads), gensim "
         f"{gensim.__version__} ({WORKERS} workers), numpy {np.__version__}"
     )

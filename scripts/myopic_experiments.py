@@ -1,5 +1,5 @@
-"""Run notebook 07's "do language models plan for future tokens?" experiments and record them as
-assets/myopic_results.json.
+"""Run notebook 07's "do language models plan ahead for future tokens?" experiments and record
+them as assets/myopic_results.json.
 
     python scripts/myopic_experiments.py            # 16 CPU-minutes, on 2 processes
     python scripts/myopic_experiments.py --check    # re-run in memory and compare

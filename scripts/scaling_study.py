@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -33,6 +32,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from helpers import data
+from helpers.device import cpu_description
 from helpers.pretraining import scaling_study as study
 from helpers.pretraining.scaling import compute_optimal, fit_power_law
 
@@ -114,18 +114,8 @@ def seed_spread(pool: ProcessPoolExecutor, lr: float) -> dict[str, object]:
         "valid_loss": losses,
         "mean": round(float(np.mean(losses)), 5),
         "std": round(float(np.std(losses, ddof=1)), 5),
-        "cpu": _cpu_name(),
+        "cpu": cpu_description(),
     }
-
-
-def _cpu_name() -> str:
-    """The CPU's model name, as Linux reports it (else what the platform module knows)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = (line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-            return next(names)
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
 
 
 def analyse(runs: list[dict]) -> dict[str, object]:

@@ -9,8 +9,9 @@ maximising likelihood (greedy decoding, beam search) is *more* likely under the 
 people write, and repeats itself; human text keeps surprising the model. These three measures let
 a notebook see both halves of that claim on any model and any way of decoding:
 
-- distinct-n (Li et al. 2016): the number of different n-grams divided by the number of n-grams;
-  a text stuck in a loop re-uses the same few n-grams and scores low;
+- distinct-n (after Li et al. 2016, who divide by the number of generated words instead): the
+  number of different n-grams divided by the number of n-grams; a text stuck in a loop re-uses
+  the same few n-grams and scores low;
 - the repetition rate (Welleck et al. 2019's rep/l): the share of items (tokens or words) that
   already occurred among the `window` items just before them; loops score close to 1;
 - per-token log-probabilities of a text under a model, in one forward pass.
@@ -53,7 +54,9 @@ def ngrams(items: Sequence[Hashable], n: int) -> list[tuple[Hashable, ...]]:
 
 
 def distinct_n(items: Sequence[Hashable], n: int) -> float:
-    """Distinct-n (Li et al. 2016): unique n-grams / n-grams of `items`, in (0, 1].
+    """Distinct-n (after Li et al. 2016): unique n-grams / n-grams of `items`, in (0, 1]. Li et
+    al. divide the unique n-grams by the number of words; dividing by the number of n-grams
+    makes a share that a text without repeats scores 1 on.
 
     1 means no n-gram occurs twice; a text that repeats one n-gram over and over tends to 0.
     Needs at least n items. Longer texts score lower (common n-grams come back), so compare texts

@@ -36,6 +36,7 @@ def generate(
     repetition_penalty: float = 1.0,
     frequency_penalty: float = 0.0,
     presence_penalty: float = 0.0,
+    temperature_last: bool = False,
     generator: torch.Generator | None = None,
     use_cache: bool = True,
     stop: int | None = None,
@@ -44,7 +45,8 @@ def generate(
 
     temperature 0 is greedy decoding (penalties still apply, as in Hugging Face's
     do_sample=False); otherwise each token is drawn with `generator` from the logits after the
-    penalties, temperature, top-k, top-p and min-p, in Hugging Face's order (see
+    penalties, temperature, top-k, top-p and min-p, in Hugging Face's order unless
+    temperature_last (see
     helpers.decoding.sampling.next_token; the penalties look at every id so far, the prompt
     included). stop: an end token. A row that produces it is finished: it is padded with `stop`
     while the others go on, and generation ends early once every row is finished (n <
@@ -78,7 +80,8 @@ def generate(
     choose = {
         "temperature": temperature, "top_k": top_k, "top_p": top_p, "min_p": min_p,
         "repetition_penalty": repetition_penalty, "frequency_penalty": frequency_penalty,
-        "presence_penalty": presence_penalty, "generator": generator,
+        "presence_penalty": presence_penalty, "temperature_last": temperature_last,
+        "generator": generator,
     }  # fmt: skip
     was_training = model.training
     model.eval()

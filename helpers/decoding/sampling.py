@@ -15,10 +15,14 @@ docstring says so:
 - top-p keeps the smallest set of most likely tokens whose mass reaches p, the boundary token
   included, computed as HF does (see top_p_filter for the exact comparison and ties).
 - the repetition penalty follows HF, not the CTRL paper (see repetition_penalty).
-- the frequency and presence penalties follow OpenAI's API; HF has no such processor.
+- the frequency and presence penalties follow OpenAI's formula; HF has no such processor. OpenAI
+  counts generated tokens only; generate counts the prompt too.
 
 `process_logits` applies them all in HF's order: repetition penalty, frequency / presence
-penalties, temperature, top-k, top-p, min-p. Beam search is in helpers.decoding.beam_search.
+penalties, temperature, top-k, top-p, min-p (vLLM also divides by the temperature before its
+filters). With temperature_last=True the temperature comes after the filters instead, as in
+llama.cpp's default sampler chain: the filters then see the model's own distribution, and the
+temperature only reshapes the survivors. Beam search is in helpers.decoding.beam_search.
 """
 
 from __future__ import annotations
@@ -200,6 +204,8 @@ def frequency_presence_penalty(
 
     The frequency penalty grows with every repetition, the presence penalty is paid once. Either
     may be negative (encouraging repetition); OpenAI allows [-2, 2], any finite value works here.
+    OpenAI counts only the tokens generated so far; generate passes every id, the prompt
+    included (as HF's repetition penalty does): pass the generated ids alone to match OpenAI.
     """
     check_logits(logits)
     ids = _check_ids(ids, logits)
@@ -240,18 +246,27 @@ def process_logits(
     repetition_penalty: float = 1.0,
     frequency_penalty: float = 0.0,
     presence_penalty: float = 0.0,
+    temperature_last: bool = False,
 ) -> torch.Tensor:
     """Every transform in HF generate's order: repetition penalty, frequency / presence penalty,
-    temperature, top-k, top-p, min-p. logits (B, V), ids (B, T) -> (B, V).
+    temperature, top-k, top-p, min-p; logits (B, V), ids (B, T) -> (B, V). With
+    temperature_last, the temperature comes after min-p (llama.cpp's order).
 
-    The defaults change nothing. Order matters: top-p and min-p see the distribution after
-    temperature, so a high temperature lets more tokens into the nucleus.
+    The defaults change nothing. Order matters: in HF's order top-p and min-p see the
+    distribution after temperature, so a high temperature lets more tokens through both. Min-p
+    keeps the logits within T ln(1/min_p) of the largest (p_i >= min_p p_max is
+    z_i / T >= z_max / T + ln min_p), a window that widens with T; temperature last, it is
+    ln(1/min_p) wide whatever T is.
     """
+    if not isinstance(temperature_last, bool):
+        raise TypeError(f"temperature_last must be a bool, got {temperature_last!r:.60}")
     logits = _penalise(logits, ids, repetition_penalty, frequency_penalty, presence_penalty)
-    logits = apply_temperature(logits, temperature)
+    if not temperature_last:
+        logits = apply_temperature(logits, temperature)
     logits = top_k_filter(logits, top_k)
     logits = top_p_filter(logits, top_p)
-    return min_p_filter(logits, min_p)
+    logits = min_p_filter(logits, min_p)
+    return apply_temperature(logits, temperature) if temperature_last else logits
 
 
 def greedy(logits: torch.Tensor) -> torch.Tensor:
@@ -285,10 +300,11 @@ def next_token(
     repetition_penalty: float = 1.0,
     frequency_penalty: float = 0.0,
     presence_penalty: float = 0.0,
+    temperature_last: bool = False,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """One decoding step: logits (B, V) of the next position and the ids (B, T) so far -> the
-    chosen tokens (B,) long.
+    chosen tokens (B,) long. temperature_last: see process_logits.
 
     temperature = 0 is the explicit greedy path: the penalties, then argmax (HF's
     do_sample=False: top-k, top-p and min-p are checked but not applied; they keep the argmax
@@ -307,6 +323,6 @@ def next_token(
     processed = process_logits(
         logits, ids, temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p,
         repetition_penalty=repetition_penalty, frequency_penalty=frequency_penalty,
-        presence_penalty=presence_penalty,
+        presence_penalty=presence_penalty, temperature_last=temperature_last,
     )  # fmt: skip
     return sample(processed, generator)

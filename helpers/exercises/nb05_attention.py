@@ -388,6 +388,119 @@ def _diagnose_split(case: Case, expected, got) -> str | None:
     return first_match(got, _split_variants(*case.args))
 
 
+# 05.7 · multi-head self-attention, end to end ----------------------------------------------------
+
+
+def multi_head_attention(x, W_q, W_k, W_v, W_o, num_heads, causal):
+    T, D = x.shape
+    d_head = D // num_heads
+
+    def split(m):  # (T, D) -> (heads, T, d_head): head h owns features h*d_head .. (h+1)*d_head-1
+        return m.reshape(T, num_heads, d_head).transpose(1, 0, 2)
+
+    q, k, v = split(x @ W_q), split(x @ W_k), split(x @ W_v)
+    scores = q @ k.transpose(0, 2, 1) / np.sqrt(d_head)  # (heads, T, T)
+    if causal:
+        scores = np.where(np.tril(np.ones((T, T), dtype=bool)), scores, -np.inf)
+    weights = np.exp(scores - scores.max(axis=-1, keepdims=True))  # stable: largest is exp(0)
+    weights /= weights.sum(axis=-1, keepdims=True)
+    heads = weights @ v  # (heads, T, d_head)
+    merged = heads.transpose(1, 0, 2).reshape(T, D)  # the heads side by side again
+    return merged @ W_o
+
+
+def _mha_cases() -> list[Case]:
+    def case(seed, T, D, heads, causal, scale, label):
+        r = _rng(seed)
+        x = r.normal(size=(T, D)) * scale
+        weights = [r.normal(size=(D, D)) / np.sqrt(D) for _ in range(4)]
+        return Case((x, *weights, heads, causal), label=label)
+
+    return [
+        case(0, 3, 4, 1, False, 1.0, "x (3, 4), 1 head, not causal"),
+        case(1, 4, 6, 3, False, 1.0, "x (4, 6), 3 heads of 2 features, not causal"),
+        case(2, 5, 8, 2, True, 1.0, "x (5, 8), 2 heads of 4 features, causal"),
+        case(3, 4, 8, 4, True, 40.0, "large inputs (x * 40): scores in the thousands, causal"),
+    ]
+
+
+def _mha_variants(x, W_q, W_k, W_v, W_o, num_heads, causal) -> list[Variant]:
+    T, D = x.shape
+    dh = D // num_heads
+
+    def run(split, scale, mask, merge, project, softmax_axis=-1, weights_t=False):
+        Wq, Wk, Wv = (W.T for W in (W_q, W_k, W_v)) if weights_t else (W_q, W_k, W_v)
+        q, k, v = split(x @ Wq), split(x @ Wk), split(x @ Wv)
+        scores = q @ k.transpose(0, 2, 1) / scale
+        if mask:
+            scores = np.where(np.tril(np.ones((T, T), dtype=bool)), scores, -np.inf)
+        z = np.exp(scores - scores.max(axis=softmax_axis, keepdims=True))
+        weights = z / z.sum(axis=softmax_axis, keepdims=True)
+        out = merge(weights @ v)
+        return out @ W_o if project else out
+
+    def blocks(m):
+        return m.reshape(T, num_heads, dh).transpose(1, 0, 2)
+
+    def interleaved(m):
+        return m.reshape(T, dh, num_heads).transpose(2, 0, 1)
+
+    def merge(h):
+        return h.transpose(1, 0, 2).reshape(T, D)
+
+    def merge_no_transpose(h):
+        return h.reshape(T, D)
+
+    sd = np.sqrt(dh)
+    return [
+        (
+            lambda: run(blocks, np.sqrt(D), causal, merge, True),
+            "you divided the scores by sqrt(D), the model's width. Each head's dot products "
+            "have only d_head = D // num_heads terms: divide by sqrt(d_head).",
+        ),
+        (
+            lambda: run(blocks, sd, causal, merge, False),
+            "you left out the output projection: multiply the merged heads by W_o.",
+        ),
+        (
+            lambda: run(blocks, sd, causal, merge_no_transpose, True),
+            "the heads were merged without moving the head axis back: (heads, T, d_head) must "
+            "become (T, heads, d_head) (transpose(1, 0, 2)) before the reshape to (T, D), or "
+            "tokens get mixed.",
+        ),
+        (
+            lambda: run(interleaved, sd, causal, merge, True),
+            "head h took every heads-th feature; each head owns a block of d_head consecutive "
+            "features: reshape (T, D) to (T, heads, d_head).",
+        ),
+        (
+            lambda: run(blocks, sd, False, merge, True),
+            "the causal mask was ignored: with causal=True a token may attend only to itself and "
+            "earlier tokens.",
+        ),
+        (
+            lambda: run(blocks, sd, causal, merge, True, softmax_axis=-2),
+            "the softmax ran over the queries (axis -2); each query's weights over the keys "
+            "(the last axis) must sum to 1.",
+        ),
+        (
+            lambda: run(blocks, sd, causal, merge, True, weights_t=True),
+            "vectors are rows here, so a projection is x @ W_q (shape (T, D) @ (D, D)); x @ "
+            "W_q.T uses the column-vector convention's matrix.",
+        ),
+    ]
+
+
+def _diagnose_mha(case: Case, expected, got) -> str | None:
+    advice = first_match(got, _mha_variants(*case.args))
+    if advice is None and np.isnan(np.asarray(got, dtype=float)).any():
+        return (
+            "your output holds nan on large inputs: np.exp of scores in the thousands "
+            "overflows. Subtract each row's maximum score before np.exp."
+        )
+    return advice
+
+
 EXERCISES = [
     Exercise(
         id="05.1",
@@ -463,20 +576,39 @@ EXERCISES = [
             ".transpose(0, 2, 1, 3) gives (B, heads, T, d_head).",
         ],
     ),
+    Exercise(
+        id="05.7",
+        title="multi-head self-attention, end to end",
+        reference=multi_head_attention,
+        cases=_mha_cases,
+        diagnose=_diagnose_mha,
+        hints=[
+            "Project first: q = x @ W_q (T, D), and the same for k and v. Then split each into "
+            "heads: .reshape(T, num_heads, d_head).transpose(1, 0, 2) gives (heads, T, d_head).",
+            "Each head attends on its own: scores q @ k.transpose(0, 2, 1) / sqrt(d_head), shape "
+            "(heads, T, T); mask the future with -inf if causal; a softmax over the last axis "
+            "(subtract each row's max first); then @ v.",
+            "Merge: .transpose(1, 0, 2).reshape(T, D) puts the heads side by side again; "
+            "finish with @ W_o.",
+        ],
+    ),
     MultipleChoice(
         id="05.q1",
         question="An RNN encoder-decoder without attention reverses short strings perfectly but "
         "fails on long ones, even at lengths it was trained on. Why?",
         options={
             "a": "The decoder reads the input only through one fixed-size vector, the encoder's "
-            "final state, which cannot hold every letter of a long input.",
+            "final state, into which a long input is hard to pack and from which it is hard to "
+            "unpack.",
             "b": "GRUs cannot process sequences longer than their hidden size.",
             "c": "Long strings are rarer in training, so it saw too few of them.",
         },
         answer="a",
         explanations={
-            "a": "The bottleneck: 64 numbers must carry the whole string. Attention lets each "
-            "output step read every encoder state directly.",
+            "a": "The bottleneck: 64 numbers must carry the whole string. In principle they could "
+            "(16 letters from 12 are 57 bits), but learning to pack and unpack them is hard: at "
+            "the same training budget the attention models reach a far lower loss, since each "
+            "output step reads every encoder state directly.",
             "b": "A GRU runs over any length; the problem is how much one state can remember.",
             "c": "Lengths were drawn uniformly, so long strings were as frequent as short ones.",
         },

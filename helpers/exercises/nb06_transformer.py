@@ -811,9 +811,11 @@ EXERCISES = [
         "(answer like 1.5e18)",
         answer=6 * 124e6 * 10e9,
         tolerance=0.05,
-        explanation="6 N D = 6 x 1.24e8 x 1e10 = 7.4e18. The attention scores add about 2 "
-        "n_layer x context x d_model per token forward (Kaplan et al. 2020): about 8% more for "
-        "GPT-2 small at 1024 tokens.",
+        explanation="6 N D = 6 x 1.24e8 x 1e10 = 7.4e18. Attention adds arithmetic with no "
+        "weights: 4 x n_layer x context x d_model FLOPs per token forward (the scores and the "
+        "weighted sum, 2 x context x d_model each, as Hoffmann et al. 2022 count; Kaplan et al. "
+        "2020 list only the scores). For GPT-2 small at 1,024 tokens that is 13% of the total "
+        "(the notebook's count), 15% on top of 6 N.",
     ),
     MultipleChoice(
         id="06.q9",

@@ -953,35 +953,36 @@ EXERCISES = [
     MultipleChoice(
         id="07.q5",
         question="Hoffmann et al. (2022) found that compute-optimal language models get about "
-        "20 training tokens per parameter, so parameters and tokens should grow together. The "
-        "compute-optimal runs of our miniature study used from about 14 to 440 tokens per "
-        "parameter, with no clean trend. What "
+        "20 training tokens per parameter. In our miniature study, wherever two sizes can be "
+        "compared at the same compute, the smaller one, trained on more tokens, is ahead. What "
         "is the right reading?",
         options={
-            "a": "The ratio is an empirical result for large BPE models on web text. Our "
-            "character-level models have 9k-310k non-embedding parameters (the smallest spend "
-            "about 40% of their compute on attention and the unembedding) and span only 1.5 "
-            "decades: the method transfers, the number does not.",
+            "a": "The optimum lies beyond the edge of our grid, so the grid cannot locate it; a "
+            "study must straddle it (IsoFLOP slices from too small to too large, or a fit of "
+            "L(N, D) to all runs) to measure a ratio, and even then the number belongs to this "
+            "data and tokenizer.",
             "b": "Hoffmann et al. were wrong; Kaplan et al.'s advice (mostly grow the model) "
             "is the right one.",
-            "c": "Our study must have a bug: every well-run study finds 20.",
-            "d": "The ratio only holds if every run shares one long cosine schedule and is "
-            "read at its mid-points.",
+            "c": "The smallest model is compute-optimal at every budget, so models should be "
+            "as small as possible.",
+            "d": "The study has a bug: every well-run study finds 20 tokens per parameter.",
         },
         answer="a",
         explanations={
-            "a": "The way of measuring (one run per size and budget, each decayed to its "
-            "budget, then the lower envelope of loss against compute) is what carries over; "
-            "the exponents and the ratio depend on the data, the tokenizer and the range of "
-            "sizes, and ours are uncertain by about 50%.",
-            "b": "Kaplan et al. read the loss of long runs part way through their schedule; "
-            "Hoffmann et al. decayed each run to its own budget, which is what moved the "
-            "optimum towards more tokens.",
-            "c": "Tokens per parameter depends on the setting; a character-level toy far from "
-            "the sizes Hoffmann et al. fitted has no reason to land on their number.",
-            "d": "The reverse: reading a longer run's mid-point, before its learning rate has "
-            "decayed, misstates the loss at that budget (by up to 0.05 nats in our grid) and "
-            "biases the study; each budget needs its own decayed run.",
+            "a": "At every compute level we can compare, the winner is the smallest size there, "
+            "at its largest budget: the optimum needs more tokens per parameter than the grid "
+            "gives. The way of measuring (each run decayed to its budget, sizes compared at "
+            "matched compute, a seed spread as the yardstick) transfers; the number does not.",
+            "b": "The two papers' advice differed, but later work traced most of the gap to how "
+            "they counted and tuned, not to the learning-rate schedule alone: Kaplan et al. "
+            "counted non-embedding parameters and left out the last layer's FLOPs, and tuned "
+            "warmup and the optimizer differently at small scale (Porian et al. 2024; Pearce & "
+            "Song 2024). (Our tokens per parameter also use non-embedding N; Chinchilla's 20 "
+            "counts every parameter.)",
+            "c": "Only inside the grid. A small model trained on ever more tokens runs out of "
+            "capacity, so beyond some budget a larger model wins; our grid stops before that.",
+            "d": "Tokens per parameter depends on the data, the tokenizer and how N is counted; "
+            "and our grid does not even contain the optimum.",
         },
     ),
     MultipleChoice(

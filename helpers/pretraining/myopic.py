@@ -1,5 +1,5 @@
 """Myopic training: cut every gradient path from the loss at position t into the computation of
-earlier positions (Wu, Morris & Levine 2024, "Do language models plan for future tokens?").
+earlier positions (Wu, Morris & Levine 2024, "Do Language Models Plan Ahead for Future Tokens?").
 
     loss = myopic_loss(model, x, y)        # x, y: (B, T) token ids; a drop-in loss_fn
     loss.backward()                         # the gradients of myopic training

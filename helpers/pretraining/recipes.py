@@ -105,6 +105,7 @@ RECIPES: dict[str, Recipe] = {
             warmup=50,
             optimizer="muon",
             muon_lr=0.02,
+            muon_precision="bfloat16",  # as torch.optim.Muon, with which it was trained
             eval_every=100,
         ),
         1,

@@ -4,6 +4,7 @@
     n = non_embedding_parameters(cfg)             # Kaplan's N
     law = fit_power_law(n_params, losses)         # PowerLaw(E, A, alpha); law(n) predicts
     best = compute_optimal(compute, losses)       # indices of the runs on the frontier
+    env = lower_envelope(sizes, compute, losses)  # the best loss at matched compute, and who
 """
 
 from __future__ import annotations
@@ -96,3 +97,56 @@ def compute_optimal(compute: Sequence[float], loss: Sequence[float]) -> list[int
             frontier.append(int(i))
             best = loss[i]
     return frontier
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The lowest loss reachable at each compute level, and which size reaches it.
+
+    compute: (K,) log-spaced compute levels, from the cheapest run to the most expensive.
+    loss: (K,) the lowest loss of any size at that compute (each size interpolated between its
+    own runs, linearly in log compute, and undefined outside them). best: (K,) the size that
+    reaches it. names: the sizes, in the order of the runs given (smallest first, if they are);
+    defined: (len(names), K) bool, where each size has runs on both sides of the level.
+    contested: (K,) True where two or more sizes are defined, so that a winner was chosen at
+    matched compute rather than by default."""
+
+    compute: np.ndarray
+    loss: np.ndarray
+    best: list[str]
+    names: list[str]
+    defined: np.ndarray
+
+    @property
+    def contested(self) -> np.ndarray:
+        return self.defined.sum(0) >= 2
+
+
+def lower_envelope(
+    sizes: Sequence[str], compute: Sequence[float], loss: Sequence[float], points: int = 200
+) -> Envelope:
+    """The compute-optimal frontier as the lower envelope of each size's loss-against-compute
+    curve. Unlike compute_optimal, which picks runs, this compares sizes at *matched* compute:
+    a size that wins only because no other size was run at its budget shows as uncontested."""
+    compute, loss = _as_points(compute, loss)
+    if len(sizes) != len(compute):
+        raise ValueError(f"sizes must name every run: {len(sizes)} names, {len(compute)} runs")
+    if points < 2:
+        raise ValueError(f"points must be >= 2, got {points}")
+    names = list(dict.fromkeys(sizes))  # in order of first appearance
+    grid = np.geomspace(compute.min(), compute.max(), points)
+    curves = np.full((len(names), points), np.inf)
+    for row, name in enumerate(names):
+        mine = np.array([s == name for s in sizes])
+        order = np.argsort(compute[mine])
+        x, y = np.log(compute[mine][order]), loss[mine][order]
+        inside = (np.log(grid) >= x[0] - 1e-12) & (np.log(grid) <= x[-1] + 1e-12)
+        curves[row, inside] = np.interp(np.log(grid[inside]), x, y)
+    winner = curves.argmin(0)
+    return Envelope(
+        compute=grid,
+        loss=curves.min(0),
+        best=[names[i] for i in winner],
+        names=names,
+        defined=np.isfinite(curves),
+    )

@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from helpers.neural.train import History
 from helpers.pretraining.checkpoints import load_training_state, save_training_state
+from helpers.pretraining.muon import Muon
 from helpers.transformer.gpt import GPT
 
 LossFn = Callable[[GPT, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -49,6 +50,9 @@ class TrainConfig:
     grad_clip: float | None = 1.0  # max global gradient norm; None: no clipping
     optimizer: Literal["adamw", "muon"] = "adamw"  # muon: Muon for hidden matrices, AdamW rest
     muon_lr: float = 0.02  # Muon's peak learning rate, scaled by the same schedule
+    # Newton-Schulz's precision: "auto" is float32 on a CPU (bfloat16 is ~100x slower on CPUs
+    # without bfloat16 instructions, as most laptops are) and bfloat16 on a GPU
+    muon_precision: Literal["auto", "float32", "bfloat16"] = "auto"
     eval_every: int = 250  # steps between evaluations (and at the last step)
     eval_tokens: int | None = 32_768  # tokens of each split per evaluation; None: whole splits
     seed: int = 0
@@ -72,6 +76,11 @@ class TrainConfig:
             raise ValueError(f"grad_clip must be None or > 0, got {self.grad_clip}")
         if self.optimizer not in ("adamw", "muon"):
             raise ValueError(f"optimizer must be 'adamw' or 'muon', got {self.optimizer!r}")
+        if self.muon_precision not in ("auto", "float32", "bfloat16"):
+            raise ValueError(
+                f"muon_precision must be 'auto', 'float32' or 'bfloat16', got "
+                f"{self.muon_precision!r}"
+            )
 
     @property
     def steps(self) -> int | None:
@@ -170,14 +179,15 @@ def make_optimizers(model: nn.Module, cfg: TrainConfig) -> list[torch.optim.Opti
     decayed = list(groups["head"].values())
     optimizers = []
     if cfg.optimizer == "muon":
-        # Muon replaces each matrix's momentum by the nearest orthogonal matrix (Newton-Schulz
-        # iterations), every direction at the same step size; "match_rms_adamw" then scales it
-        # by 0.2 * sqrt(max(rows, cols)), to the RMS of an AdamW update at the same lr.
-        muon = torch.optim.Muon(
+        # Muon replaces each matrix's momentum by about the nearest orthogonal matrix, every
+        # direction at the same step size, scaled to the RMS of an AdamW update (helpers.
+        # pretraining.muon). q, k and v are one fused (3C, C) matrix here, orthogonalised together.
+        precision = {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16}
+        muon = Muon(
             list(groups["matrices"].values()),
             lr=cfg.muon_lr,
             weight_decay=cfg.weight_decay,
-            adjust_lr_fn="match_rms_adamw",
+            ns_dtype=precision[cfg.muon_precision],
         )
         optimizers.append(muon)
     else:

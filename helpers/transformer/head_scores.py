@@ -2,7 +2,7 @@
 
     maps = model.attention_maps(ids)[0]            # (layers, heads, T, T) for one sequence
     previous_token_scores(maps)                    # (layers, heads): attention to position i - 1
-    induction_scores(maps, period)                 # on a sequence that repeats every `period`
+    induction_scores(maps, period, prefix)         # on a prefix, then a block repeated
     sink_scores(maps)                              # attention parked on the first token
 
 Each score is the mean, over the query positions where it is defined, of the weight a head puts
@@ -48,14 +48,21 @@ def previous_token_scores(maps: torch.Tensor) -> torch.Tensor:
     return _mean_on(maps, queries, queries - 1)
 
 
-def induction_scores(maps: torch.Tensor, period: int) -> torch.Tensor:
+def induction_scores(maps: torch.Tensor, period: int, prefix: int = 0) -> torch.Tensor:
     """(layers, heads): mean weight from query i to key i - period + 1, over the queries
-    i = period .. T - 1, for a sequence whose token i equals token i - period there."""
+    i = prefix + period .. T - 1, for a sequence of `prefix` tokens and then a block that repeats
+    every `period` (repeated_random_tokens): token i equals token i - period exactly there. A
+    query before that has no earlier occurrence in the block (its i - period is in the prefix)."""
     maps = _check_maps(maps)
     T = maps.shape[-1]
-    if isinstance(period, bool) or not isinstance(period, int) or not 1 <= period < T:
-        raise ValueError(f"period must be an int in [1, {T}), got {period!r}")
-    queries = torch.arange(period, T)
+    if isinstance(prefix, bool) or not isinstance(prefix, int) or prefix < 0:
+        raise ValueError(f"prefix must be an int >= 0, got {prefix!r}")
+    if isinstance(period, bool) or not isinstance(period, int) or not 1 <= period < T - prefix:
+        raise ValueError(
+            f"period must be an int in [1, {T - prefix}) (T = {T}, prefix {prefix}), got "
+            f"{period!r}"
+        )
+    queries = torch.arange(prefix + period, T)
     return _mean_on(maps, queries, queries - period + 1)
 
 

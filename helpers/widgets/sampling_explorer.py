@@ -3,8 +3,9 @@ distribution, and samples drawn with them.
 
 Each filter is shown as a stage: the distribution going in (outlined bars), what comes out after
 renormalising (filled bars; removed tokens are grey), the cut drawn where the filter stops, and
-how many tokens and how much probability survive. The transforms are helpers.decoding.sampling's, in
-Hugging Face's order (temperature, top-k, top-p, min-p), so what you see is what generate does.
+how many tokens and how much probability survive. The transforms are helpers.decoding.sampling's,
+in Hugging Face's order (temperature, top-k, top-p, min-p), so what you see is what generate does;
+or, with "temperature last", in llama.cpp's (the filters, then the temperature).
 
 It works with any `NextTokenModel` (helpers.counting.next_token): the counting models of notebooks
 00 and 02, or our GPT and SmolLM2 through helpers.decoding.predictors.GPTPredictor. Logic and
@@ -43,6 +44,7 @@ class Settings:
     top_k: int = 0
     top_p: float = 1.0
     min_p: float = 0.0
+    temperature_last: bool = False  # llama.cpp's order: the filters see the model's distribution
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class SamplingView:
     """What the explorer shows for one distribution and one setting of the controls."""
 
     tokens: list[str]  # the shown tokens, most likely first
-    stages: list[Stage]  # model, temperature, top-k, top-p, min-p
+    stages: list[Stage]  # model, temperature, top-k, top-p, min-p (temperature last if asked)
     final: np.ndarray  # (V,) the distribution tokens are drawn from
     vocab: int  # V
     model_mass: float  # how much of the model's own probability the final survivors held
@@ -91,19 +93,21 @@ def compute_view(
         raise ValueError(f"tokens and probs (V,) must match, got {len(tokens)} and {probs.shape}")
     with np.errstate(divide="ignore"):
         logits = torch.from_numpy(np.log(probs))[None]  # (1, V); probability 0 -> -inf
-    labels = [
-        "model",
+    temperature = (
         f"temperature {settings.temperature:.2f}",
-        "top-k " + (str(settings.top_k) if settings.top_k else "off"),
-        "top-p " + (f"{settings.top_p:.2f}" if settings.top_p < 1 else "off"),
-        "min-p " + (f"{settings.min_p:.2f}" if settings.min_p > 0 else "off"),
-    ]
-    transforms = [
         lambda z: sampling.apply_temperature(z, settings.temperature),
-        lambda z: sampling.top_k_filter(z, settings.top_k),
-        lambda z: sampling.top_p_filter(z, settings.top_p),
-        lambda z: sampling.min_p_filter(z, settings.min_p),
-    ]
+    )
+    filters = [
+        ("top-k " + (str(settings.top_k) if settings.top_k else "off"),
+         lambda z: sampling.top_k_filter(z, settings.top_k)),
+        ("top-p " + (f"{settings.top_p:.2f}" if settings.top_p < 1 else "off"),
+         lambda z: sampling.top_p_filter(z, settings.top_p)),
+        ("min-p " + (f"{settings.min_p:.2f}" if settings.min_p > 0 else "off"),
+         lambda z: sampling.min_p_filter(z, settings.min_p)),
+    ]  # fmt: skip
+    steps = [*filters, temperature] if settings.temperature_last else [temperature, *filters]
+    labels = ["model", *(label for label, _ in steps)]
+    transforms = [transform for _, transform in steps]
     outputs = [logits]
     for transform in transforms:
         outputs.append(transform(outputs[-1]))
@@ -276,7 +280,8 @@ def samples_html(prompt: str, samples: list[str], note: str = "") -> str:
 
 class SamplingExplorer:
     """Interactive explorer. `models` is one NextTokenModel or a mapping name -> model (chosen
-    with a dropdown). Sliders: temperature, top-k (0 = off), top-p (1 = off), min-p (0 = off).
+    with a dropdown). Sliders: temperature, top-k (0 = off), top-p (1 = off), min-p (0 = off);
+    a checkbox puts the temperature after the filters (llama.cpp's order) instead of before (HF's).
     "new samples" draws n_samples continuations of sample_length tokens with the current
     settings; samples drawn with other settings are marked as such.
 
@@ -330,10 +335,14 @@ class SamplingExplorer:
             value=settings.min_p, min=0.0, max=1.0, step=0.01, description="min-p (0 = off)",
             style=style,
         )  # fmt: skip
+        self.temperature_last = widgets.Checkbox(
+            value=settings.temperature_last, description="temperature last (llama.cpp's order)",
+            indent=False,
+        )  # fmt: skip
         self.resample = widgets.Button(description="new samples", icon="refresh")
         self.chart, self.samples, self.status = widgets.HTML(), widgets.HTML(), widgets.HTML()
         for control in (self.model_choice, self.text, self.temperature, self.top_k, self.top_p,
-                        self.min_p):  # fmt: skip
+                        self.min_p, self.temperature_last):  # fmt: skip
             control.observe(self.update, names="value")
         self.resample.on_click(self.draw_samples)
         self.widget = widgets.VBox(
@@ -341,6 +350,7 @@ class SamplingExplorer:
                 widgets.HBox([self.model_choice, self.text]),
                 widgets.HBox([self.temperature, self.top_k]),
                 widgets.HBox([self.top_p, self.min_p]),
+                self.temperature_last,
                 self.chart,
                 widgets.HBox([self.resample, self.status]),
                 self.samples,
@@ -355,8 +365,9 @@ class SamplingExplorer:
     @property
     def settings(self) -> Settings:
         return Settings(
-            self.temperature.value, self.top_k.value, self.top_p.value, self.min_p.value
-        )
+            self.temperature.value, self.top_k.value, self.top_p.value, self.min_p.value,
+            self.temperature_last.value,
+        )  # fmt: skip
 
     def _distribution(self) -> tuple[list[str], np.ndarray]:
         """The model's next-token distribution after the context: computed once per context."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch.nn import functional as F
@@ -308,3 +309,17 @@ def test_notebook_exercise_references_agree_with_the_helpers():
             att.w.weight[0].numpy(),
         )
     torch.testing.assert_close(torch.from_numpy(np_add), ours, **TOL)
+    r = np.random.default_rng(5)
+    for T, D, heads, causal in [(5, 8, 2, True), (4, 12, 3, False), (3, 4, 1, True)]:
+        x_np = r.normal(size=(T, D))
+        weights = [r.normal(size=(D, D)) / np.sqrt(D) for _ in range(4)]
+        layer = MultiHeadAttention(D, heads, bias=False).double()
+        with torch.no_grad():
+            for proj, W in zip(
+                [layer.q_proj, layer.k_proj, layer.v_proj, layer.out_proj], weights
+            ):
+                proj.weight.copy_(torch.from_numpy(W.T))  # nn.Linear computes x @ weight.T
+            x = torch.from_numpy(x_np)[None]
+            mha, _ = layer(x, x, x, causal_mask(T) if causal else None)
+        np_mha = ref.multi_head_attention(x_np, *weights, heads, causal)
+        torch.testing.assert_close(torch.from_numpy(np_mha), mha[0], **TOL)

@@ -109,6 +109,38 @@ def test_process_logits_applies_huggingface_order():
     assert sampling.process_logits(x, ids) is x  # the defaults change nothing
 
 
+def test_temperature_last_is_the_filters_then_the_temperature():
+    x = _random_logits((4, 50), 6)
+    ids = torch.randint(0, 50, (4, 12), generator=torch.Generator().manual_seed(6))
+    got = sampling.process_logits(
+        x, ids, temperature=1.7, top_k=30, top_p=0.9, min_p=0.05, repetition_penalty=1.2,
+        temperature_last=True,
+    )  # fmt: skip
+    filtered = sampling.process_logits(
+        x, ids, temperature=1.0, top_k=30, top_p=0.9, min_p=0.05, repetition_penalty=1.2
+    )
+    assert torch.equal(got, filtered / 1.7)
+
+
+def test_min_p_window_widens_with_the_temperature_only_when_it_comes_first():
+    """p_i >= min_p p_max is z_i / T >= z_max / T + ln(min_p): temperature first, min-p keeps
+    the logits within T ln(1/min_p) of the largest; temperature last, within ln(1/min_p)."""
+    x = torch.linspace(0, -12, 400, dtype=torch.float64)[None]  # evenly spread logits
+    min_p = 0.1
+
+    def kept(temperature, last):
+        out = sampling.process_logits(
+            x, temperature=temperature, min_p=min_p, temperature_last=last
+        )
+        return int(torch.isfinite(out).sum())
+
+    window = math.log(1 / min_p)  # 2.30 nats: logits 0 .. -2.30 survive
+    per_nat = 399 / 12
+    for temperature in (0.5, 1.0, 2.0, 5.0):
+        assert abs(kept(temperature, False) - (temperature * window * per_nat + 1)) <= 1
+        assert abs(kept(temperature, True) - (window * per_nat + 1)) <= 1
+
+
 # ---------------------------------------------------------------- a tiny GPT-2, theirs and ours
 
 
@@ -374,6 +406,12 @@ def test_sampling_is_reproducible_with_a_generator():
 
 
 # ---------------------------------------------------------------- bad input
+
+
+def test_temperature_last_must_be_a_bool():
+    with pytest.raises(TypeError, match="temperature_last"):
+        sampling.process_logits(torch.zeros(1, 3), temperature_last="yes")
+
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from helpers.pretraining.scaling import (
     PowerLaw,
     compute_optimal,
     fit_power_law,
+    lower_envelope,
     non_embedding_parameters,
 )
 from helpers.transformer.flops import flops_per_token
@@ -180,3 +181,43 @@ def test_run_point_seed():
     with pytest.raises(ValueError, match="seed must be an int"):
         study.run_point("xs", 2048, 1e-2, seed=1.5)
     assert study.train_config(2**20, 1e-2, seed=3).seed == 3
+
+
+def test_lower_envelope_compares_sizes_at_matched_compute():
+    # Size "a": runs at compute 1, 2, 4; size "b": at 2, 4, 8. At 2 and 4 both are defined.
+    sizes = ["a", "a", "a", "b", "b", "b"]
+    compute = [1.0, 2.0, 4.0, 2.0, 4.0, 8.0]
+    loss = [3.0, 2.0, 1.5, 2.5, 1.4, 1.0]
+    env = lower_envelope(sizes, compute, loss, points=13)  # a level at every 2^(1/4)
+    assert env.compute[0] == 1.0 and env.compute[-1] == pytest.approx(8.0)
+    assert env.names == ["a", "b"]
+    at = {round(float(c), 6): k for k, c in enumerate(env.compute)}
+    k2, k4 = at[2.0], at[4.0]
+    assert env.best[0] == "a" and not env.contested[0]  # only "a" runs that cheaply
+    assert env.best[k2] == "a" and env.loss[k2] == 2.0 and env.contested[k2]
+    assert env.best[k4] == "b" and env.loss[k4] == 1.4 and env.contested[k4]
+    assert env.best[-1] == "b" and not env.contested[-1]
+    # between runs, each size is interpolated linearly in log compute
+    k3 = int(np.argmin(abs(env.compute - 2.0**1.5)))
+    assert env.loss[k3] == pytest.approx(min(1.75, 1.95))
+
+
+def test_in_the_shipped_study_the_smaller_model_wins_at_matched_compute(study_json):
+    """What notebook 07 says of its grid: wherever two sizes can be compared at the same compute,
+    the smaller one, trained on more tokens, is ahead, so the optimum lies beyond the grid."""
+    runs = study_json["runs"]
+    env = lower_envelope(
+        [r["size"] for r in runs], [r["flops"] for r in runs], [r["valid_loss"] for r in runs]
+    )
+    assert env.contested.sum() > len(env.compute) / 3
+    for k in np.flatnonzero(env.contested):
+        assert env.names.index(env.best[k]) == int(np.argmax(env.defined[:, k]))
+
+
+def test_lower_envelope_bad_input():
+    with pytest.raises(ValueError, match="sizes"):
+        lower_envelope(["a"], [1.0, 2.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="points"):
+        lower_envelope(["a", "a"], [1.0, 2.0], [1.0, 2.0], points=1)
+    with pytest.raises(ValueError, match="x must be > 0"):
+        lower_envelope(["a", "a"], [0.0, 2.0], [1.0, 2.0])

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from helpers import data
+from helpers.pretraining.muon import Muon
 from helpers.pretraining.recipes import (
     RECIPES,
     SHIPPED,
@@ -186,7 +187,7 @@ def test_parameter_groups_no_decay_on_embeddings_norms_biases():
     untied = split_parameters(GPT(replace(TINY, tie_weights=False)))
     assert set(untied["head"]) == {"head.weight"}
     muon, adamw = make_optimizers(model, TrainConfig(optimizer="muon"))
-    assert isinstance(muon, torch.optim.Muon)
+    assert isinstance(muon, Muon)
     assert {id(p) for p in muon.param_groups[0]["params"]} == {
         id(p) for p in groups["matrices"].values()
     }

@@ -56,6 +56,23 @@ def test_ideal_heads_score_one_and_others_less():
     )
 
 
+def test_induction_scores_skip_the_query_whose_earlier_occurrence_is_the_prefix():
+    """On prefix + block + block, the first query i with i - period in the block is
+    prefix + period; the query before it (the last of the first copy) reads the prefix."""
+    prefix, period = 2, 4
+    T = prefix + 2 * period
+    maps = _causal_random(2, 2, T)
+    torch.testing.assert_close(
+        head_scores.induction_scores(maps, period, prefix),
+        _brute(maps, lambda i: i - period + 1 if i >= prefix + period else None),
+    )
+    ideal = torch.zeros(1, 1, T, T)
+    for i in range(T):
+        ideal[0, 0, i, i - period + 1 if i >= prefix + period else 0] = 1
+    assert head_scores.induction_scores(ideal, period, prefix)[0, 0] == 1.0
+    assert head_scores.induction_scores(ideal, period)[0, 0] < 1.0  # counts prefix queries
+
+
 def test_repeated_random_tokens():
     ids = head_scores.repeated_random_tokens(6, 10, 20, torch.Generator().manual_seed(0), [1, 2])
     assert ids.shape == (1, 14) and ids[0, :2].tolist() == [1, 2]
@@ -69,5 +86,9 @@ def test_bad_input():
         head_scores.sink_scores(torch.zeros(1, 1, 4, 5))
     with pytest.raises(ValueError, match="period"):
         head_scores.induction_scores(torch.zeros(1, 1, 4, 4), 4)
+    with pytest.raises(ValueError, match="period"):
+        head_scores.induction_scores(torch.zeros(1, 1, 4, 4), 3, prefix=1)
+    with pytest.raises(ValueError, match="prefix"):
+        head_scores.induction_scores(torch.zeros(1, 1, 4, 4), 2, prefix=-1)
     with pytest.raises(ValueError, match="length"):
         head_scores.repeated_random_tokens(0, 0, 5, torch.Generator())

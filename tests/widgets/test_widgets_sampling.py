@@ -80,6 +80,21 @@ def test_stages_are_the_sampling_pipeline(settings):
     assert view.tokens[0] == tokens[int(np.argmax(probs))] and len(view.tokens) == 15
 
 
+def test_temperature_last_moves_the_temperature_stage_after_the_filters():
+    tokens, probs = Fixed().next_token_distribution(["t7"])
+    settings = Settings(temperature=2.0, top_k=0, top_p=1.0, min_p=0.2, temperature_last=True)
+    view = compute_view(tokens, probs, settings, n_bars=15)
+    assert [s.label.split()[0] for s in view.stages] == ["model", "top-k", "top-p", "min-p",
+                                                         "temperature"]  # fmt: skip
+    logits = torch.from_numpy(np.log(probs))[None]
+    expected = sampling.process_logits(
+        logits, temperature=2.0, min_p=0.2, temperature_last=True
+    )[0].softmax(-1)
+    np.testing.assert_allclose(view.final, expected.numpy(), rtol=0, atol=1e-12)
+    first = compute_view(tokens, probs, Settings(temperature=2.0, min_p=0.2), n_bars=15)
+    assert view.stages[-1].n_kept < first.stages[-1].n_kept  # HF's order: T widens min-p
+
+
 def test_counts_masses_and_the_cut_with_ties():
     # after "the": cat 3 times, mat, dog and log once each -> 1/2 and three ties at 1/6
     model = CountingPredictor(2).fit([TEXT])
@@ -154,6 +169,9 @@ def test_widget_follows_every_control_and_marks_stale_samples():
         assert explorer.chart.value not in seen  # every slider redraws
         seen.add(explorer.chart.value)
     assert explorer.settings == Settings(0.5, 5, 0.6, 0.2)
+    explorer.temperature_last.value = True
+    assert explorer.chart.value not in seen and explorer.settings.temperature_last
+    assert explorer.view.stages[-1].label.startswith("temperature")
     assert explorer.view.stages[-1].n_kept <= 5
     assert "other settings" in explorer.samples.value  # samples were drawn with the old ones
     old = explorer.samples.value

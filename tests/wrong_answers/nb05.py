@@ -126,6 +126,63 @@ def _split_no_transpose(x, num_heads):
     return x.reshape(b, t, num_heads, d // num_heads)
 
 
+# 05.7 · multi-head self-attention ------------------------------------------------------------
+
+
+def _mha_parts(x, W_q, W_k, W_v, num_heads, causal, scale=None):
+    T, D = x.shape
+    dh = D // num_heads
+    q, k, v = (
+        (x @ W).reshape(T, num_heads, dh).transpose(1, 0, 2) for W in (W_q, W_k, W_v)
+    )
+    scores = q @ k.transpose(0, 2, 1) / (scale or np.sqrt(dh))
+    if causal:
+        scores = np.where(np.tril(np.ones((T, T), dtype=bool)), scores, -np.inf)
+    return _rowwise_softmax(scores) @ v  # (heads, T, dh)
+
+
+def _mha_scaled_by_width(x, W_q, W_k, W_v, W_o, num_heads, causal):
+    T, D = x.shape
+    heads = _mha_parts(x, W_q, W_k, W_v, num_heads, causal, scale=np.sqrt(D))
+    return heads.transpose(1, 0, 2).reshape(T, D) @ W_o
+
+
+def _mha_no_output_projection(x, W_q, W_k, W_v, W_o, num_heads, causal):
+    T, D = x.shape
+    return _mha_parts(x, W_q, W_k, W_v, num_heads, causal).transpose(1, 0, 2).reshape(T, D)
+
+
+def _mha_merge_without_transpose(x, W_q, W_k, W_v, W_o, num_heads, causal):
+    T, D = x.shape
+    return _mha_parts(x, W_q, W_k, W_v, num_heads, causal).reshape(T, D) @ W_o
+
+
+def _mha_ignores_causal(x, W_q, W_k, W_v, W_o, num_heads, causal):
+    T, D = x.shape
+    return _mha_parts(x, W_q, W_k, W_v, num_heads, False).transpose(1, 0, 2).reshape(T, D) @ W_o
+
+
+def _mha_column_convention(x, W_q, W_k, W_v, W_o, num_heads, causal):
+    T, D = x.shape
+    heads = _mha_parts(x, W_q.T, W_k.T, W_v.T, num_heads, causal)
+    return heads.transpose(1, 0, 2).reshape(T, D) @ W_o
+
+
+def _mha_unstable_softmax(x, W_q, W_k, W_v, W_o, num_heads, causal):
+    T, D = x.shape
+    dh = D // num_heads
+    q, k, v = (
+        (x @ W).reshape(T, num_heads, dh).transpose(1, 0, 2) for W in (W_q, W_k, W_v)
+    )
+    scores = q @ k.transpose(0, 2, 1) / np.sqrt(dh)
+    if causal:
+        scores = np.where(np.tril(np.ones((T, T), dtype=bool)), scores, -np.inf)
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(scores)
+        heads = (e / e.sum(axis=-1, keepdims=True)) @ v
+    return heads.transpose(1, 0, 2).reshape(T, D) @ W_o
+
+
 WRONG = {
     "05.1": [
         (_additive_separate_tanh, "tanh to the query's part and the key's part separately"),
@@ -160,5 +217,13 @@ WRONG = {
         (_split_direct_reshape, "mixes tokens into heads"),
         (_split_interleaved, "every heads-th feature"),
         (_split_no_transpose, "swap axes 1 and 2"),
+    ],
+    "05.7": [
+        (_mha_scaled_by_width, "sqrt(D), the model's width"),
+        (_mha_no_output_projection, "left out the output projection"),
+        (_mha_merge_without_transpose, "without moving the head axis back"),
+        (_mha_ignores_causal, "causal mask was ignored"),
+        (_mha_column_convention, "vectors are rows here"),
+        (_mha_unstable_softmax, "overflows"),
     ],
 }
