@@ -156,14 +156,21 @@ def _wait_until_idle(page) -> None:
 
 def _close_dialogs(page) -> None:
     """Close any modal dialog JupyterLab put up (on a loaded machine, e.g. about a slow kernel),
-    printing its text: it would swallow the clicks that follow. What the notebook then shows is
-    still checked."""
+    printing its text: it would swallow the clicks that follow. A "Select Kernel" dialog is
+    answered with its default, the notebook's own kernel (Escape would leave the notebook with
+    no kernel, and Run All would then run nothing). What the notebook then shows is still
+    checked."""
     dialogs = page.locator(".jp-Dialog")
     for _ in range(3):
         if not dialogs.count():
             return
-        print("closing a JupyterLab dialog:", dialogs.first.inner_text()[:300].replace("\n", " "))
-        page.keyboard.press("Escape")
+        text = dialogs.first.inner_text()
+        print("closing a JupyterLab dialog:", text[:300].replace("\n", " "))
+        accept = dialogs.first.locator("button.jp-mod-accept")
+        if "Select Kernel" in text and accept.count():
+            accept.first.click()
+        else:
+            page.keyboard.press("Escape")
         page.wait_for_timeout(500)
 
 
