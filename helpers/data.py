@@ -135,10 +135,20 @@ def check_or_record(
 ) -> int:
     """What a rebuilding script ends with. With `check`, compare the built assets with the
     shipped ones and print "identical" or which differ; otherwise record them (files and
-    manifest). Returns the script's exit code: 1 if a check found a difference, else 0."""
+    manifest). Returns the script's exit code: 1 if a check found a difference, else 0.
+
+    Files made by training are repeatable bit for bit only on a CPU that rounds like the one
+    that built them: elsewhere a difference is expected, and the printed note says what to
+    compare instead."""
     if check:
         diff = differs(built)
         print("identical" if not diff else f"differs: {', '.join(diff)}")
+        if diff:
+            print(
+                "(a file made by training is bit-for-bit repeatable only on a CPU that rounds "
+                "like the one that built it; on another, compare the losses it records, which "
+                "should agree within the seed-to-seed spread)"
+            )
         return 1 if diff else 0
     for name, content in built.items():
         record(name, content, source, licence, rebuild)

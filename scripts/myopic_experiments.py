@@ -13,7 +13,8 @@ them as assets/myopic_results.json.
   validation split and by position in the window.
 
 Each run uses one thread and its own seed, so results do not depend on the number of processes;
-floats are rounded (losses to 5 decimals).
+floats are rounded (losses to 5 decimals). They repeat bit for bit on one machine, not across
+CPUs: --check reports "identical" only on a machine like the one that built the JSON.
 """
 
 from __future__ import annotations

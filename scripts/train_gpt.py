@@ -10,7 +10,9 @@ The configurations are in helpers/pretraining/recipes.py. The last line printed 
 seconds=<wall time of the training steps> tokens=<tokens seen>`.
 
 The shipped checkpoint is deterministic given its seed and thread count (one thread, so that
-`--check` retrains it byte for byte); it is saved with torch.save as {"state_dict", "meta"}
+`--check` retrains it byte for byte on a CPU that rounds like the one that built it; on another
+the bytes differ and the printed validation loss is what to compare); it is saved with
+torch.save as {"state_dict", "meta"}
 (load with torch.load(..., weights_only=True), or
 helpers.pretraining.recipes.load_shakespeare_gpt()).
 """
