@@ -36,33 +36,27 @@ from helpers.transformer.flops import flops_per_token
 from helpers.transformer.gpt import GPT, GPTConfig
 
 
-def gemm_ceiling(repeats: int = 5) -> float:
-    """The best fp32 matrix-multiply rate (GFLOP/s) of square products of 1024 and 2048."""
+def gemm_rate(n: int, dtype: torch.dtype = torch.float32, repeats: int = 5) -> float:
+    """The best rate (GFLOP/s) of `repeats` n x n matrix products in `dtype`, after a warm-up."""
+    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
+    a @ b
     best = 0.0
-    for n in (1024, 2048):
-        a, b = torch.randn(n, n), torch.randn(n, n)
-        a @ b  # warm up
-        for _ in range(repeats):
-            start = time.perf_counter()
-            a @ b
-            best = max(best, 2 * n**3 / (time.perf_counter() - start) / 1e9)
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = max(best, 2 * n**3 / (time.perf_counter() - start) / 1e9)
     return best
 
 
-def gemm_rates(n: int = 512, repeats: int = 3) -> dict[torch.dtype, float]:
-    """GFLOP/s of an n x n matrix product in float32 and in bfloat16 (the best of `repeats`):
-    the sizes of Muon's Newton-Schulz products, on CPUs with and without bfloat16 instructions."""
-    rates = {}
-    for dtype in (torch.float32, torch.bfloat16):
-        a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
-        a @ b  # warm up
-        best = 0.0
-        for _ in range(repeats):
-            start = time.perf_counter()
-            a @ b
-            best = max(best, 2 * n**3 / (time.perf_counter() - start) / 1e9)
-        rates[dtype] = best
-    return rates
+def gemm_ceiling() -> float:
+    """The best fp32 matrix-multiply rate (GFLOP/s) of square products of 1024 and 2048."""
+    return max(gemm_rate(n) for n in (1024, 2048))
+
+
+def gemm_rates(n: int = 512) -> dict[torch.dtype, float]:
+    """GFLOP/s of an n x n product in float32 and in bfloat16: the sizes of Muon's Newton-Schulz
+    products, on CPUs with and without bfloat16 instructions."""
+    return {dtype: gemm_rate(n, dtype, repeats=3) for dtype in (torch.float32, torch.bfloat16)}
 
 
 def run(r: Recipe, train_ids: torch.Tensor, valid_ids: torch.Tensor) -> dict[str, float]:

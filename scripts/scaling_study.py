@@ -52,8 +52,8 @@ def _init_worker() -> None:
 
 
 def _run(args: tuple) -> tuple[dict[str, object], float]:
-    size, tokens, lr, checkpoints, *seed = args
-    record = study.run_point(size, tokens, lr, checkpoints, seed=seed[0] if seed else study.SEED)
+    size, tokens, lr, checkpoints, seed = args
+    record = study.run_point(size, tokens, lr, checkpoints, seed=seed)
     seconds = record.pop("seconds")  # the clock is not reproducible: printed, not recorded
     record["valid_loss"] = round(record["valid_loss"], 5)
     record["valid_loss_at"] = {t: round(v, 5) for t, v in record["valid_loss_at"].items()}
@@ -81,11 +81,11 @@ def sweep(pool: ProcessPoolExecutor) -> tuple[list[dict], dict[str, float]]:
     todo = {size: [i - 1, i, i + 1] for size, i in FIRST_GUESS.items()}
     while any(todo.values()):
         jobs = [  # the largest first, so the processes finish together
-            (size, study.BUDGETS[0], LR_GRID[i], ())
+            (size, study.BUDGETS[0], LR_GRID[i], (), study.SEED)
             for size in reversed(study.SIZES)
             for i in todo.get(size, [])
         ]
-        for (size, _, lr, _), record in zip(jobs, _run_all(pool, jobs, "lr sweep"), strict=True):
+        for (size, _, lr, *_), record in zip(jobs, _run_all(pool, jobs, "lr sweep"), strict=True):
             tried[size][LR_GRID.index(lr)] = record
         todo = {}
         for size, runs in tried.items():
@@ -158,7 +158,8 @@ def build(workers: int) -> dict[str, object]:
     with ProcessPoolExecutor(workers, get_context("spawn"), initializer=_init_worker) as pool:
         sweep_runs, best_lr = sweep(pool)
         jobs = [
-            (size, tokens, best_lr[size], study.BUDGETS[:-1] if tokens == study.BUDGETS[-1] else ())
+            (size, tokens, best_lr[size],
+             study.BUDGETS[:-1] if tokens == study.BUDGETS[-1] else (), study.SEED)
             for size in reversed(study.SIZES)  # the largest first: the pool finishes together
             for tokens in study.BUDGETS[1:]
         ]

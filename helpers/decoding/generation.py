@@ -3,6 +3,8 @@ the model's next-token logits, with a KV cache (helpers.transformer.kv_cache) or
 
     out = generate(model, idx, 50, temperature=0.8, top_p=0.95, generator=g)   # (B, T + 50)
     out = generate(model, idx, 50, temperature=0)                              # greedy
+    greedy(model, ids, 20, stop=end)          # the greedy continuation of a list of ids, as a list
+    chat(load_smollm2(), "What is the capital of France?")   # a chat model's greedy reply
 
 With the cache, the prompt is read once and each step reads only the newest token; without it,
 each step re-reads the whole sequence, cropped to the model's context (a sliding window). Both

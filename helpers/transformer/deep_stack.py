@@ -77,12 +77,14 @@ def initialise(module: nn.Module, init: str) -> None:
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
     for m in module.modules():
-        if isinstance(m, nn.Linear | nn.Embedding):
-            fan_in = m.weight.shape[1] if isinstance(m, nn.Linear) else 1
+        if isinstance(m, nn.Embedding):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+        elif isinstance(m, nn.Linear):
+            fan_in = m.weight.shape[1]
             std = {"gpt": 0.02, "lecun": 1 / math.sqrt(fan_in), "he": math.sqrt(2 / fan_in)}
-            nn.init.normal_(m.weight, 0.0, std[init] if isinstance(m, nn.Linear) else 0.02)
-        if isinstance(m, nn.Linear) and m.bias is not None:
-            nn.init.zeros_(m.bias)
+            nn.init.normal_(m.weight, 0.0, std[init])
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
 
 
 def stack_profile(
